@@ -1,0 +1,144 @@
+/* cli.c -- command-line parsing (see cli.h). */
+#include <config.h>
+#include "cli.h"
+#include "mem.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *cli_usage(void)
+{
+  return "usage:\n"
+         "  wowflow [run] DECK [-P section.key=value]... [--check-deck]\n"
+         "      run the flow described by the input deck (see input/reference.deck)\n"
+         "  wowflow grad FILE.h5 --out OUT.h5 [--kernel riesz|gaussian|laplace|imq] [--h H] [--r R]\n"
+         "               [--estimator exact|quantile] [--quantiles Q] [--seed S]\n"
+         "      F, the SW matrix and the WoW gradient for x (C,n,d), y (C2,m,d), theta (L,d) in FILE.h5\n"
+         "  wowflow compare A.h5 B.h5 [--rtol R] [--atol A]\n"
+         "      compare the particles and loss history of two output files (exit 1 if they differ)\n"
+         "  wowflow --version | --help | --reference-deck\n";
+}
+
+static int cli_real(const char *opt, const char *v, double *out, char *err, size_t len)
+{
+  char *end = NULL;
+  errno = 0;
+  double x = v ? strtod(v, &end) : 0;
+  if (!v || end == v || *end || errno == ERANGE || !isfinite(x)) {
+    snprintf(err, len, "command line: option %s needs a number, got '%s'", opt, v ? v : "(nothing)");
+    return -1;
+  }
+  *out = x;
+  return 0;
+}
+
+static int cli_long(const char *opt, const char *v, long *out, char *err, size_t len)
+{
+  char *end = NULL;
+  errno = 0;
+  long long x = v ? strtoll(v, &end, 10) : 0;
+  if (!v || end == v || *end || errno == ERANGE || x < 0) {
+    snprintf(err, len, "command line: option %s needs a non-negative integer, got '%s'", opt, v ? v : "(nothing)");
+    return -1;
+  }
+  *out = (long)x;
+  return 0;
+}
+
+static int cli_run(int argc, char **argv, int i, struct cli *c, char *err, size_t len)
+{
+  c->overrides = WOW_NEW(char *, argc, "overrides");
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "-P") == 0) {
+      if (i + 1 >= argc) { snprintf(err, len, "command line: -P needs section.key=value"); return -1; }
+      c->overrides[c->noverrides++] = argv[++i];
+    } else if (strncmp(a, "-P", 2) == 0) {
+      c->overrides[c->noverrides++] = argv[i] + 2;
+    } else if (strcmp(a, "--check-deck") == 0) {
+      c->check_deck = 1;
+    } else if (a[0] == '-') {
+      snprintf(err, len, "command line: unknown option '%s' (see wowflow --help)", a);
+      return -1;
+    } else if (!c->deck) {
+      c->deck = a;
+    } else {
+      snprintf(err, len, "command line: more than one deck given ('%s' and '%s')", c->deck, a);
+      return -1;
+    }
+  }
+  if (!c->deck) { snprintf(err, len, "command line: no deck given (see wowflow --help)"); return -1; }
+  return 0;
+}
+
+static int cli_grad(int argc, char **argv, int i, struct cli *c, char *err, size_t len)
+{
+  c->kernel = "riesz";
+  c->estimator = "exact";
+  c->r = 1.0;
+  c->quantiles = 100;
+  c->seed = 1;
+  for (; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    int rc = 0;
+    if (strcmp(a, "--out") == 0) { c->out = v; i++; if (!v) rc = -1; }
+    else if (strcmp(a, "--kernel") == 0) { c->kernel = v; i++; if (!v) rc = -1; }
+    else if (strcmp(a, "--estimator") == 0) { c->estimator = v; i++; if (!v) rc = -1; }
+    else if (strcmp(a, "--h") == 0) { rc = cli_real(a, v, &c->h, err, len); i++; }
+    else if (strcmp(a, "--r") == 0) { rc = cli_real(a, v, &c->r, err, len); i++; }
+    else if (strcmp(a, "--quantiles") == 0) { rc = cli_long(a, v, &c->quantiles, err, len); i++; }
+    else if (strcmp(a, "--seed") == 0) { rc = cli_long(a, v, &c->seed, err, len); i++; }
+    else if (a[0] == '-') { snprintf(err, len, "command line: unknown option '%s' for grad (see wowflow --help)", a); return -1; }
+    else if (!c->in) c->in = a;
+    else { snprintf(err, len, "command line: grad takes one input file"); return -1; }
+    if (rc) { if (!err[0]) snprintf(err, len, "command line: option %s needs a value", a); return -1; }
+  }
+  if (!c->in || !c->out) { snprintf(err, len, "command line: grad needs FILE.h5 and --out OUT.h5"); return -1; }
+  if (strcmp(c->estimator, "exact") && strcmp(c->estimator, "quantile")) {
+    snprintf(err, len, "command line: --estimator must be exact or quantile, got '%s'", c->estimator);
+    return -1;
+  }
+  if (c->quantiles < 2) { snprintf(err, len, "command line: --quantiles must be at least 2"); return -1; }
+  return 0;
+}
+
+static int cli_compare(int argc, char **argv, int i, struct cli *c, char *err, size_t len)
+{
+  c->rtol = 1e-10;
+  c->atol = 0.0;
+  for (; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--rtol") == 0) { if (cli_real(a, v, &c->rtol, err, len)) return -1; i++; }
+    else if (strcmp(a, "--atol") == 0) { if (cli_real(a, v, &c->atol, err, len)) return -1; i++; }
+    else if (a[0] == '-') { snprintf(err, len, "command line: unknown option '%s' for compare", a); return -1; }
+    else if (!c->a) c->a = a;
+    else if (!c->b) c->b = a;
+    else { snprintf(err, len, "command line: compare takes two files"); return -1; }
+  }
+  if (!c->a || !c->b) { snprintf(err, len, "command line: compare needs two files"); return -1; }
+  return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t len)
+{
+  memset(c, 0, sizeof *c);
+  err[0] = '\0';
+  if (argc < 2) { snprintf(err, len, "command line: no deck given (see wowflow --help)"); return -1; }
+  const char *a = argv[1];
+  if (!strcmp(a, "--help") || !strcmp(a, "-h")) { c->cmd = CLI_HELP; return 0; }
+  if (!strcmp(a, "--version")) { c->cmd = CLI_VERSION; return 0; }
+  if (!strcmp(a, "--reference-deck")) { c->cmd = CLI_REFERENCE; return 0; }
+  if (!strcmp(a, "grad")) { c->cmd = CLI_GRAD; return cli_grad(argc, argv, 2, c, err, len); }
+  if (!strcmp(a, "compare")) { c->cmd = CLI_COMPARE; return cli_compare(argc, argv, 2, c, err, len); }
+  c->cmd = CLI_RUN;
+  return cli_run(argc, argv, !strcmp(a, "run") ? 2 : 1, c, err, len);
+}
+
+void cli_free(struct cli *c)
+{
+  free(c->overrides);
+  c->overrides = NULL;
+}

@@ -1,0 +1,34 @@
+/* cli.h -- the command line.  Pure: cli_parse fills struct cli or writes a one-line reason.
+ *
+ *   wowflow [run] DECK [-P section.key=value]... [--check-deck]
+ *   wowflow grad FILE.h5 --out OUT.h5 [--kernel K] [--h H] [--r R] [--estimator exact|quantile]
+ *                        [--quantiles Q] [--seed S]
+ *   wowflow compare A.h5 B.h5 [--rtol R] [--atol A]
+ *   wowflow --version | --help | --reference-deck */
+#ifndef WOW_CLI_H
+#define WOW_CLI_H
+
+#include <stddef.h>
+
+enum cli_cmd { CLI_RUN, CLI_GRAD, CLI_COMPARE, CLI_VERSION, CLI_HELP, CLI_REFERENCE };
+
+struct cli {
+  enum cli_cmd cmd;
+  const char *deck;
+  char **overrides;   /* points into argv */
+  int noverrides;
+  int check_deck;
+  /* grad */
+  const char *in, *out, *kernel, *estimator;
+  double h, r;
+  long quantiles, seed;
+  /* compare */
+  const char *a, *b;
+  double rtol, atol;
+};
+
+int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t len);
+void cli_free(struct cli *c);
+const char *cli_usage(void);
+
+#endif

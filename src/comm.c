@@ -1,0 +1,235 @@
+/* comm.c -- MPI wrappers, the 2D grid and the failure paths (see comm.h). */
+#include <config.h>
+#include "comm.h"
+#include "mem.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void comm_check_rc(int rc, const char *what)
+{
+  if (rc == MPI_SUCCESS) return;
+  char msg[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, msg, &len);
+  wow_fail("MPI error in %s: %s", what, msg);
+}
+
+static int comm_mpi_up(void)
+{
+  int up = 0, down = 0;
+  MPI_Initialized(&up);
+  MPI_Finalized(&down);
+  return up && !down;
+}
+
+_Noreturn void wow_fail(const char *fmt, ...)
+{
+  int rank = 0;
+  if (comm_mpi_up()) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "wowflow: error [rank %d]: ", rank);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  fflush(stdout);
+  fflush(stderr);
+  if (comm_mpi_up()) {
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (size > 1) MPI_Abort(MPI_COMM_WORLD, 1);
+    MPI_Finalize();
+  }
+  exit(1);
+}
+
+/* Every rank of comm calls this; comm must span the whole job (the only case in wowflow). */
+static _Noreturn void comm_exit_all(MPI_Comm comm)
+{
+  fflush(stdout);
+  fflush(stderr);
+  int world = 1, here = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &world);
+  MPI_Comm_size(comm, &here);
+  if (here != world) MPI_Abort(MPI_COMM_WORLD, 1);
+  MPI_Barrier(comm);
+  MPI_Finalize();
+  exit(1);
+}
+
+_Noreturn void wow_fail_all(MPI_Comm comm, const char *fmt, ...)
+{
+  if (comm_rank(comm) == 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "wowflow: error: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+  }
+  comm_exit_all(comm);
+}
+
+void comm_check_all(MPI_Comm comm, const char *local_msg)
+{
+  int rank = comm_rank(comm);
+  int mine = (local_msg && local_msg[0]) ? rank : INT_MAX, first = INT_MAX;
+  comm_check_rc(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce (error check)");
+  if (first == INT_MAX) return;
+  char msg[WOW_ERRLEN] = {0};
+  if (rank == first) snprintf(msg, sizeof msg, "%s", local_msg);
+  comm_check_rc(MPI_Bcast(msg, WOW_ERRLEN, MPI_CHAR, first, comm), "MPI_Bcast (error message)");
+  msg[WOW_ERRLEN - 1] = '\0';
+  if (rank == 0) fprintf(stderr, "wowflow: error: %s\n", msg);
+  comm_exit_all(comm);
+}
+
+int comm_all_ok(MPI_Comm comm, int ok)
+{
+  int in = ok != 0, out = 0;
+  comm_check_rc(MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, comm), "MPI_Allreduce (agreement)");
+  return out;
+}
+
+void comm_set_error_handler(MPI_Comm comm)
+{
+  comm_check_rc(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+}
+
+int comm_rank(MPI_Comm comm)
+{
+  int r = 0;
+  comm_check_rc(MPI_Comm_rank(comm, &r), "MPI_Comm_rank");
+  return r;
+}
+
+int comm_size(MPI_Comm comm)
+{
+  int s = 1;
+  comm_check_rc(MPI_Comm_size(comm, &s), "MPI_Comm_size");
+  return s;
+}
+
+double comm_wtime(void) { return MPI_Wtime(); }
+
+void comm_barrier(MPI_Comm comm) { comm_check_rc(MPI_Barrier(comm), "MPI_Barrier"); }
+
+void comm_grid_create(MPI_Comm world, int Pc, struct comm_grid *g)
+{
+  memset(g, 0, sizeof *g);
+  g->world = world;
+  g->rank = comm_rank(world);
+  g->size = comm_size(world);
+  if (Pc < 1 || g->size % Pc != 0) wow_fail("internal: %d class groups do not divide %d ranks", Pc, g->size);
+  g->Pc = Pc;
+  g->Pl = g->size / Pc;
+  g->pc = g->rank / g->Pl;
+  g->pl = g->rank % g->Pl;
+  comm_check_rc(MPI_Comm_split(world, g->pl, g->pc, &g->class_comm), "MPI_Comm_split (class)");
+  comm_check_rc(MPI_Comm_split(world, g->pc, g->pl, &g->dir_comm), "MPI_Comm_split (directions)");
+  comm_set_error_handler(g->class_comm);
+  comm_set_error_handler(g->dir_comm);
+}
+
+void comm_grid_free(struct comm_grid *g)
+{
+  if (g->class_comm != MPI_COMM_NULL) MPI_Comm_free(&g->class_comm);
+  if (g->dir_comm != MPI_COMM_NULL) MPI_Comm_free(&g->dir_comm);
+  g->class_comm = g->dir_comm = MPI_COMM_NULL;
+}
+
+/* MPI counts are int: reduce in chunks so that any size works. */
+void comm_sum_doubles(double *buf, size_t n, MPI_Comm comm)
+{
+  const size_t chunk = (size_t)1 << 28;
+  for (size_t off = 0; off < n; off += chunk) {
+    size_t k = n - off < chunk ? n - off : chunk;
+    comm_check_rc(MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)k, MPI_DOUBLE, MPI_SUM, comm), "MPI_Allreduce (sum)");
+  }
+}
+
+static double comm_reduce1(double x, MPI_Op op, MPI_Comm comm)
+{
+  double y = 0;
+  comm_check_rc(MPI_Allreduce(&x, &y, 1, MPI_DOUBLE, op, comm), "MPI_Allreduce (scalar)");
+  return y;
+}
+
+double comm_sum_double(double x, MPI_Comm comm) { return comm_reduce1(x, MPI_SUM, comm); }
+double comm_max_double(double x, MPI_Comm comm) { return comm_reduce1(x, MPI_MAX, comm); }
+double comm_min_double(double x, MPI_Comm comm) { return comm_reduce1(x, MPI_MIN, comm); }
+
+long comm_sum_long(long x, MPI_Comm comm)
+{
+  long y = 0;
+  comm_check_rc(MPI_Allreduce(&x, &y, 1, MPI_LONG, MPI_SUM, comm), "MPI_Allreduce (long sum)");
+  return y;
+}
+
+long comm_max_long(long x, MPI_Comm comm)
+{
+  long y = 0;
+  comm_check_rc(MPI_Allreduce(&x, &y, 1, MPI_LONG, MPI_MAX, comm), "MPI_Allreduce (long max)");
+  return y;
+}
+
+void comm_stats_double(double x, MPI_Comm comm, double *mn, double *mean, double *mx, int *rmin, int *rmax)
+{
+  struct { double v; int r; } in = { x, comm_rank(comm) }, lo, hi;
+  comm_check_rc(MPI_Allreduce(&in, &lo, 1, MPI_DOUBLE_INT, MPI_MINLOC, comm), "MPI_Allreduce (minloc)");
+  comm_check_rc(MPI_Allreduce(&in, &hi, 1, MPI_DOUBLE_INT, MPI_MAXLOC, comm), "MPI_Allreduce (maxloc)");
+  *mn = lo.v; *rmin = lo.r;
+  *mx = hi.v; *rmax = hi.r;
+  *mean = comm_sum_double(x, comm) / comm_size(comm);
+}
+
+void comm_allgatherv_doubles(const double *send, double *recv, const size_t *counts, MPI_Comm comm)
+{
+  int size = comm_size(comm), rank = comm_rank(comm);
+  size_t total = 0;
+  for (int r = 0; r < size; r++) total += counts[r];
+  if (total > INT_MAX) wow_fail("allgather of %zu doubles exceeds the MPI count limit; use more class groups", total);
+  int *cnt = WOW_NEW(int, size, "allgather counts"), *dsp = WOW_NEW(int, size, "allgather displacements");
+  int off = 0;
+  for (int r = 0; r < size; r++) { cnt[r] = (int)counts[r]; dsp[r] = off; off += cnt[r]; }
+  const void *sbuf = send;
+  if (send == recv + dsp[rank]) sbuf = MPI_IN_PLACE;
+  comm_check_rc(MPI_Allgatherv(sbuf, cnt[rank], MPI_DOUBLE, recv, cnt, dsp, MPI_DOUBLE, comm), "MPI_Allgatherv");
+  free(cnt);
+  free(dsp);
+}
+
+void comm_bcast_bytes(void *buf, size_t n, int root, MPI_Comm comm)
+{
+  const size_t chunk = (size_t)1 << 30;
+  for (size_t off = 0; off < n; off += chunk) {
+    size_t k = n - off < chunk ? n - off : chunk;
+    comm_check_rc(MPI_Bcast((char *)buf + off, (int)k, MPI_BYTE, root, comm), "MPI_Bcast");
+  }
+}
+
+void comm_bcast_string(char **s, int root, MPI_Comm comm)
+{
+  long len = (comm_rank(comm) == root) ? (long)strlen(*s) : 0;
+  comm_check_rc(MPI_Bcast(&len, 1, MPI_LONG, root, comm), "MPI_Bcast (string length)");
+  if (comm_rank(comm) != root) {
+    free(*s);
+    *s = WOW_NEW(char, len + 1, "broadcast string");
+    (*s)[len] = '\0';
+  }
+  comm_bcast_bytes(*s, (size_t)len, root, comm);
+}
+
+void comm_library_version(char *buf, size_t len)
+{
+  char v[MPI_MAX_LIBRARY_VERSION_STRING] = {0};
+  int n = 0;
+  MPI_Get_library_version(v, &n);
+  char *nl = strchr(v, '\n');
+  if (nl) *nl = '\0';
+  snprintf(buf, len, "%s", v);
+}

@@ -1,0 +1,63 @@
+/* comm.h -- the only place where wowflow calls MPI.
+ *
+ * Every collective takes an explicit communicator and says "collective" below; the callers never
+ * see MPI_COMM_WORLD (main.c hands the world communicator down).  An MPI error return ends the job
+ * with a message.  wow_fail() is local (prints "[rank r] ..." and aborts the job); wow_fail_all()
+ * and comm_check_all() are collective: rank 0 prints one line, every rank exits non-zero.
+ * The 2D grid: rank = pc * Pl + pl; class_comm joins the Pc ranks of one direction block, dir_comm
+ * the Pl ranks of one class block. */
+#ifndef WOW_COMM_H
+#define WOW_COMM_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WOW_ERRLEN 1024
+
+struct comm_grid {
+  MPI_Comm world;      /* all ranks of the run */
+  MPI_Comm class_comm; /* same pl: ranks that own different classes, same directions */
+  MPI_Comm dir_comm;   /* same pc: ranks that own the same classes, different directions */
+  int rank, size;      /* in world */
+  int Pc, Pl, pc, pl;
+};
+
+_Noreturn void wow_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void wow_fail_all(MPI_Comm comm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Collective: if any rank passes a non-empty message, rank 0 prints the message of the lowest such
+ * rank and every rank exits with status 1.  Returns normally when no rank has a message. */
+void comm_check_all(MPI_Comm comm, const char *local_msg);
+/* Collective: 1 on every rank when every rank passes ok != 0. */
+int comm_all_ok(MPI_Comm comm, int ok);
+
+void comm_set_error_handler(MPI_Comm comm);
+int comm_rank(MPI_Comm comm);
+int comm_size(MPI_Comm comm);
+double comm_wtime(void);
+void comm_barrier(MPI_Comm comm);
+
+/* Collective: build / free the Pc x Pl grid over world (Pc must divide the size). */
+void comm_grid_create(MPI_Comm world, int Pc, struct comm_grid *grid);
+void comm_grid_free(struct comm_grid *grid);
+
+/* Collective reductions (in place, every rank gets the result). */
+void comm_sum_doubles(double *buf, size_t n, MPI_Comm comm);
+double comm_sum_double(double x, MPI_Comm comm);
+double comm_max_double(double x, MPI_Comm comm);
+double comm_min_double(double x, MPI_Comm comm);
+long comm_sum_long(long x, MPI_Comm comm);
+long comm_max_long(long x, MPI_Comm comm);
+/* Collective: min, mean, max of x over comm and the ranks holding min and max. */
+void comm_stats_double(double x, MPI_Comm comm, double *mn, double *mean, double *mx, int *rmin, int *rmax);
+
+/* Collective: gather counts[r] doubles from every rank r of comm into recv, in rank order. */
+void comm_allgatherv_doubles(const double *send, double *recv, const size_t *counts, MPI_Comm comm);
+void comm_bcast_bytes(void *buf, size_t n, int root, MPI_Comm comm);
+/* Collective: root's string (malloc'ed) replaces *s on every other rank. */
+void comm_bcast_string(char **s, int root, MPI_Comm comm);
+
+/* Library version strings for provenance. */
+void comm_library_version(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,317 @@
+/* mmd.c -- F = 1/2 MMD^2 with an SW kernel and its WoW gradient, distributed (see mmd.h). */
+#include <config.h>
+#include "mmd.h"
+#include "mem.h"
+#include "ot1d.h"
+#include "rng.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long mmd_min(long a, long b) { return a < b ? a : b; }
+static long mmd_max(long a, long b) { return a > b ? a : b; }
+
+static void mmd_alloc(struct mmd *m)
+{
+  const struct wow_clouds *cl = m->cl;
+  const size_t d = cl->d, nown = (size_t)(m->j1 - m->j0), Q = (size_t)m->set.Q;
+  m->soff = WOW_ZNEW(long, cl->nc + 1, "sorted offsets");
+  m->col = WOW_ZNEW(long, cl->nc, "projection columns");
+  for (int j = 0; j < cl->nc; j++) m->soff[j + 1] = m->soff[j] + m->Lb * cl->bsize[j];
+  long cs = 0, ct = m->ns;
+  for (int j = m->j0; j < m->j1; j++) {
+    if (j < cl->C) { m->col[j] = cs; cs += cl->size[j]; }
+    else { m->col[j] = ct; ct += cl->bsize[j]; }
+  }
+  m->gcount = WOW_NEW(size_t, m->grid->Pc, "allgather counts");
+  for (int q = 0; q < m->grid->Pc; q++)
+    m->gcount[q] = (size_t)(m->soff[m->part->cloud0[q + 1]] - m->soff[m->part->cloud0[q]]);
+  m->theta = WOW_NEW(double, (size_t)m->Lb * d, "directions");
+  m->proj = WOW_NEW(double, (size_t)m->Lb * (size_t)(m->ns + m->ntb), "projections");
+  m->sorted = WOW_NEW(double, (size_t)m->soff[cl->nc], "sorted projections");
+  m->perm = WOW_NEW(int, (size_t)m->Lb * (size_t)m->ns + (size_t)m->nmax, "sort permutations");
+  m->S = WOW_ZNEW(double, nown * (size_t)cl->nc, "SW row sums");
+  if (m->set.want_sw2 && m->set.kernel.p == 1) m->S2 = WOW_ZNEW(double, nown * (size_t)cl->nc, "SW2 row sums");
+  m->A = WOW_NEW(double, (size_t)m->Lb * (size_t)m->ns, "displacement sums");
+  m->acc = WOW_NEW(double, (size_t)m->nmax, "displacement row");
+  if (m->set.estimator == MMD_QUANTILE) {
+    m->knots = WOW_NEW(double, (size_t)cl->nc * (size_t)m->Lb * Q, "quantile knots");
+    m->levels = WOW_NEW(double, (size_t)m->Lb * Q, "quantile levels");
+    m->dq = WOW_NEW(double, Q, "quantile derivatives");
+  }
+  if (m->ntb < m->nt) {
+    long mx = 0;
+    for (int j = m->t0; j < m->j1; j++) mx = mmd_max(mx, cl->size[j]);
+    m->ybatch = WOW_NEW(double, (size_t)m->ntb * d, "target minibatch");
+    m->subset_work = WOW_NEW(int, (size_t)mx, "minibatch draw");
+    m->subset = WOW_NEW(int, (size_t)mx, "minibatch rows");
+  }
+  sort1d_work_init(&m->sw, (size_t)m->nmax);
+}
+
+void mmd_init(struct mmd *m, const struct mmd_setup *set, const struct wow_clouds *cl, const struct comm_grid *grid,
+              const struct wow_part *part, struct timers *tm)
+{
+  memset(m, 0, sizeof *m);
+  m->set = *set;
+  m->cl = cl;
+  m->grid = grid;
+  m->part = part;
+  m->tm = tm;
+  m->j0 = part->cloud0[grid->pc];
+  m->j1 = part->cloud0[grid->pc + 1];
+  m->s1 = (int)mmd_max(m->j0, mmd_min(m->j1, cl->C));
+  m->t0 = m->s1;
+  m->l0 = part->dir0[grid->pl];
+  m->Lb = part->dir0[grid->pl + 1] - m->l0;
+  for (int j = m->j0; j < m->j1; j++) {
+    if (j < cl->C) m->ns += cl->size[j];
+    else { m->nt += cl->size[j]; m->ntb += cl->bsize[j]; }
+  }
+  for (int j = 0; j < cl->nc; j++) m->nmax = mmd_max(m->nmax, cl->bsize[j]);
+  mmd_alloc(m);
+}
+
+void mmd_free(struct mmd *m)
+{
+  free(m->soff); free(m->col); free(m->gcount); free(m->theta); free(m->proj); free(m->sorted);
+  free(m->knots); free(m->levels); free(m->ybatch); free(m->S); free(m->S2); free(m->A); free(m->acc);
+  free(m->dq); free(m->perm); free(m->subset_work); free(m->subset);
+  sort1d_work_free(&m->sw);
+  memset(m, 0, sizeof *m);
+}
+
+/* ------------------------------------------------------------------ step phases */
+
+static void mmd_directions(struct mmd *m, long step)
+{
+  const size_t d = m->cl->d, Q = (size_t)m->set.Q;
+  if (m->set.fixed_theta) memcpy(m->theta, m->set.fixed_theta + (size_t)m->l0 * d, (size_t)m->Lb * d * sizeof(double));
+  else rng_directions(m->set.seed, (uint64_t)step, (size_t)m->l0, (size_t)m->Lb, d, m->theta);
+  if (m->set.estimator != MMD_QUANTILE) return;
+  for (long l = 0; l < m->Lb; l++) {
+    double *u = m->levels + (size_t)l * Q;
+    if (m->set.fixed_levels) memcpy(u, m->set.fixed_levels + (size_t)(m->l0 + l) * Q, Q * sizeof(double));
+    else rng_uniforms(m->set.seed, RNG_LEVELS, (uint64_t)step, (uint64_t)(m->l0 + l), 0, Q, u);
+  }
+}
+
+/* The target rows used this step: all of them, or a fresh subset per class (method.md 5.4). */
+static const double *mmd_target_rows(struct mmd *m, long step, const double *y)
+{
+  if (!m->ybatch) return y;
+  const struct wow_clouds *cl = m->cl;
+  const size_t d = cl->d;
+  long src = 0, dst = 0;
+  for (int j = m->t0; j < m->j1; j++) {
+    long n = cl->size[j], b = cl->bsize[j];
+    if (b < n) rng_subset(m->set.seed, RNG_MINIBATCH, (uint64_t)step, (uint64_t)(j - cl->C), (size_t)n, (size_t)b, m->subset_work, m->subset);
+    else for (long i = 0; i < n; i++) m->subset[i] = (int)i;
+    for (long i = 0; i < b; i++) memcpy(m->ybatch + (size_t)(dst + i) * d, y + (size_t)(src + m->subset[i]) * d, d * sizeof(double));
+    src += n;
+    dst += b;
+  }
+  return m->ybatch;
+}
+
+static void mmd_project(struct mmd *m, const double *x, const double *yb)
+{
+  const int d = (int)m->cl->d, Lb = (int)m->Lb, ld = (int)(m->ns + m->ntb);
+  if (Lb == 0 || ld == 0) return;
+  if (m->ns > 0)
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)m->ns, d, 1.0, m->theta, d, x, d, 0.0, m->proj, ld);
+  if (m->ntb > 0)
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)m->ntb, d, 1.0, m->theta, d, yb, d, 0.0, m->proj + m->ns, ld);
+}
+
+static int *mmd_perm(const struct mmd *m, int j, long l)
+{
+  if (j >= m->cl->C) return m->perm + (size_t)m->Lb * (size_t)m->ns; /* scratch: target order is not needed */
+  return m->perm + (size_t)m->Lb * (size_t)m->col[j] + (size_t)l * (size_t)m->cl->size[j];
+}
+
+static int mmd_sort(struct mmd *m)
+{
+  const long ld = m->ns + m->ntb;
+  int bad = 0;
+  for (int j = m->j0; j < m->j1; j++) {
+    const long n = m->cl->bsize[j];
+    for (long l = 0; l < m->Lb; l++)
+      bad |= sort1d(m->proj + (size_t)l * (size_t)ld + (size_t)m->col[j], (size_t)n,
+                    m->sorted + m->soff[j] + l * n, mmd_perm(m, j, l), &m->sw) != 0;
+  }
+  return bad;
+}
+
+static const double *mmd_sorted(const struct mmd *m, int j, long l) { return m->sorted + m->soff[j] + l * m->cl->bsize[j]; }
+static const double *mmd_knots(const struct mmd *m, int j, long l) { return m->knots + ((size_t)j * (size_t)m->Lb + (size_t)l) * (size_t)m->set.Q; }
+
+static double mmd_pair_cost(const struct mmd *m, int j, int k, long l, int p)
+{
+  if (m->set.estimator == MMD_QUANTILE)
+    return ot1d_quant_cost(mmd_knots(m, j, l), mmd_knots(m, k, l), m->levels + (size_t)l * (size_t)m->set.Q, m->set.Q, p);
+  return ot1d_cost(mmd_sorted(m, j, l), (size_t)m->cl->bsize[j], mmd_sorted(m, k, l), (size_t)m->cl->bsize[k], p);
+}
+
+/* Pass 1: partial sums over own directions of the 1D costs of own rows against needed columns. */
+static void mmd_row_costs(struct mmd *m)
+{
+  const struct wow_clouds *cl = m->cl;
+  const int p = m->set.kernel.p;
+  if (m->set.estimator == MMD_QUANTILE)
+    for (int j = 0; j < cl->nc; j++)
+      for (long l = 0; l < m->Lb; l++)
+        ot1d_knots(mmd_sorted(m, j, l), (size_t)cl->bsize[j], m->set.Q, (double *)mmd_knots(m, j, l));
+  for (int j = m->j0; j < m->j1; j++) {
+    double *row = m->S + (size_t)(j - m->j0) * (size_t)cl->nc, *row2 = m->S2 ? m->S2 + (row - m->S) : NULL;
+    for (int k = 0; k < cl->nc; k++) {
+      row[k] = 0.0;
+      if (row2) row2[k] = 0.0;
+      if (k == j || (j >= cl->C && k < cl->C)) continue;
+      double s = 0.0, s2 = 0.0;
+      for (long l = 0; l < m->Lb; l++) {
+        s += mmd_pair_cost(m, j, k, l, p);
+        if (row2) s2 += mmd_pair_cost(m, j, k, l, 2);
+      }
+      row[k] = s;
+      if (row2) row2[k] = s2;
+    }
+  }
+}
+
+/* F from own rows (each pair of the sum is owned by exactly one row). */
+static double mmd_local_F(const struct mmd *m)
+{
+  const struct wow_clouds *cl = m->cl;
+  const struct kernel *K = &m->set.kernel;
+  double F = 0.0;
+  for (int j = m->j0; j < m->j1; j++) {
+    const double *row = m->S + (size_t)(j - m->j0) * (size_t)cl->nc;
+    double same = 0.0, cross = 0.0;
+    for (int k = (j < cl->C ? 0 : cl->C); k < (j < cl->C ? cl->C : cl->nc); k++)
+      same += cl->weight[k] * kernel_phi(K, k == j ? 0.0 : row[k]);
+    if (j < cl->C)
+      for (int k = cl->C; k < cl->nc; k++) cross += cl->weight[k] * kernel_phi(K, row[k]);
+    F += cl->weight[j] * (0.5 * same - cross);
+  }
+  return F;
+}
+
+/* Pass 2: displacement sums of own source classes, un-sorted into A (Lb x ns). */
+static void mmd_displacements(struct mmd *m)
+{
+  const struct wow_clouds *cl = m->cl;
+  const struct kernel *K = &m->set.kernel;
+  const int p = K->p, Q = m->set.Q;
+  for (int c = m->j0; c < m->s1; c++) {
+    const double *row = m->S + (size_t)(c - m->j0) * (size_t)cl->nc;
+    const long n = cl->size[c];
+    for (long l = 0; l < m->Lb; l++) {
+      double *acc = m->acc;
+      for (long r = 0; r < n; r++) acc[r] = 0.0;
+      for (int k = 0; k < cl->nc; k++) {
+        if (k == c) continue;
+        double sign = k < cl->C ? 1.0 : -1.0;
+        double a = sign * cl->weight[k] * 2.0 * kernel_dphi(K, row[k]);
+        if (a == 0.0) continue;
+        if (m->set.estimator == MMD_QUANTILE)
+          ot1d_quant_disp_acc((size_t)n, mmd_knots(m, c, l), mmd_knots(m, k, l), m->levels + (size_t)l * (size_t)Q, Q, p, a, m->dq, acc);
+        else
+          ot1d_disp_acc(mmd_sorted(m, c, l), (size_t)n, mmd_sorted(m, k, l), (size_t)cl->bsize[k], p, a, acc);
+      }
+      const int *perm = mmd_perm(m, c, l);
+      double *Arow = m->A + (size_t)l * (size_t)m->ns + (size_t)m->col[c];
+      for (long r = 0; r < n; r++) Arow[perm[r]] = acc[r];
+    }
+  }
+}
+
+static void mmd_gradient(struct mmd *m, double *grad)
+{
+  const int d = (int)m->cl->d, ns = (int)m->ns, Lb = (int)m->Lb;
+  if (ns == 0) return;
+  if (Lb == 0) { memset(grad, 0, (size_t)ns * (size_t)d * sizeof(double)); return; }
+  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ns, d, Lb, 1.0 / (double)m->set.L, m->A, ns, m->theta, d, 0.0, grad, d);
+}
+
+static double mmd_local_norm2(const struct mmd *m, const double *grad)
+{
+  const struct wow_clouds *cl = m->cl;
+  double acc = 0.0;
+  for (int c = m->j0; c < m->s1; c++) {
+    const double *g = grad + (size_t)m->col[c] * cl->d;
+    double s = 0.0;
+    for (size_t i = 0; i < (size_t)cl->size[c] * cl->d; i++) s += g[i] * g[i];
+    acc += cl->weight[c] / (double)cl->size[c] * s;
+  }
+  return acc;
+}
+
+/* ------------------------------------------------------------------ one evaluation */
+
+void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double *grad, struct mmd_result *res)
+{
+  const struct comm_grid *g = m->grid;
+  const size_t nown = (size_t)(m->j1 - m->j0) * (size_t)m->cl->nc;
+
+  timer_start(m->tm, TIMER_PROJECT);
+  mmd_directions(m, step);
+  const double *yb = mmd_target_rows(m, step, y);
+  mmd_project(m, x, yb);
+  timer_stop(m->tm, TIMER_PROJECT);
+
+  timer_start(m->tm, TIMER_SORT);
+  int bad = mmd_sort(m); /* a NaN projection also makes F NaN on every rank */
+  timer_stop(m->tm, TIMER_SORT);
+
+  timer_start(m->tm, TIMER_COMM);
+  comm_allgatherv_doubles(m->sorted + m->soff[m->j0], m->sorted, m->gcount, g->class_comm);
+  timer_stop(m->tm, TIMER_COMM);
+
+  timer_start(m->tm, TIMER_OT1D);
+  mmd_row_costs(m);
+  timer_stop(m->tm, TIMER_OT1D);
+
+  timer_start(m->tm, TIMER_COMM);
+  if (g->Pl > 1) {
+    comm_sum_doubles(m->S, nown, g->dir_comm);
+    if (m->S2) comm_sum_doubles(m->S2, nown, g->dir_comm);
+  }
+  timer_stop(m->tm, TIMER_COMM);
+
+  timer_start(m->tm, TIMER_KERNEL);
+  for (size_t i = 0; i < nown; i++) m->S[i] /= (double)m->set.L;
+  if (m->S2) for (size_t i = 0; i < nown; i++) m->S2[i] /= (double)m->set.L;
+  m->F_local = mmd_local_F(m);
+  timer_stop(m->tm, TIMER_KERNEL);
+
+  timer_start(m->tm, TIMER_OT1D);
+  mmd_displacements(m);
+  timer_stop(m->tm, TIMER_OT1D);
+
+  timer_start(m->tm, TIMER_GRADIENT);
+  mmd_gradient(m, grad);
+  timer_stop(m->tm, TIMER_GRADIENT);
+
+  timer_start(m->tm, TIMER_COMM);
+  if (g->Pl > 1) comm_sum_doubles(grad, (size_t)m->ns * m->cl->d, g->dir_comm);
+  res->F = comm_sum_double(m->F_local, g->class_comm);
+  res->grad_norm = sqrt(comm_sum_double(mmd_local_norm2(m, grad), g->class_comm));
+  res->nonfinite = !comm_all_ok(g->world, !bad && isfinite(res->F) && isfinite(res->grad_norm));
+  timer_stop(m->tm, TIMER_COMM);
+}
+
+void mmd_stat_matrix(const struct mmd *m, int sw2, double *out)
+{
+  const struct wow_clouds *cl = m->cl;
+  const size_t nc = (size_t)cl->nc;
+  const double *S = (sw2 && m->S2) ? m->S2 : m->S;
+  memset(out, 0, nc * nc * sizeof(double));
+  for (int j = m->j0; j < m->j1; j++)
+    memcpy(out + (size_t)j * nc, S + (size_t)(j - m->j0) * nc, nc * sizeof(double));
+  comm_sum_doubles(out, nc * nc, m->grid->class_comm);
+  for (int j = cl->C; j < cl->nc; j++)
+    for (int k = 0; k < cl->C; k++) out[(size_t)j * nc + (size_t)k] = out[(size_t)k * nc + (size_t)j];
+}

@@ -1,0 +1,68 @@
+/* mmd.h -- one evaluation of F = 1/2 MMD_K^2(P, Q) and of its WoW gradient (method.md sections
+ * 5 and 9) on the 2D decomposition.
+ *
+ * Collective over the grid: every rank calls mmd_eval with the rows of the clouds of its class
+ * block (sources first, then targets); every rank gets F and the gradient of its own source rows.
+ * Per step: directions (a pure function of (seed, step, l), or a fixed table), projections by
+ * dgemm, sorts, allgather of sorted projections along class_comm, row sums of the 1D costs,
+ * allreduce along dir_comm, kernel weights, displacement sums, gradient dgemm, allreduce.
+ * All buffers are allocated in mmd_init; mmd_eval allocates nothing. */
+#ifndef WOW_MMD_H
+#define WOW_MMD_H
+
+#include "comm.h"
+#include "kernel.h"
+#include "layout.h"
+#include "sort1d.h"
+#include "timer.h"
+
+#include <stdint.h>
+
+enum mmd_estimator { MMD_EXACT, MMD_QUANTILE };
+
+struct mmd_setup {
+  struct kernel kernel;
+  enum mmd_estimator estimator;
+  int Q;                     /* quantile estimator knots and levels */
+  long L;                    /* directions per step */
+  uint64_t seed;             /* run.seed */
+  const double *fixed_theta; /* L x d directions used as given (grad subcommand), or NULL */
+  const double *fixed_levels;/* L x Q quantile levels used as given, or NULL */
+  int want_sw2;              /* also keep SW_2^2 when the kernel uses SW_1 (grad subcommand) */
+};
+
+struct mmd_result {
+  double F;         /* 1/2 MMD^2 */
+  double grad_norm; /* sqrt(sum_c w_c/n_c sum_i |xi_i^c|^2), the L2(P) norm of the WoW gradient */
+  int nonfinite;    /* a NaN or Inf met in the projections, F or the gradient */
+};
+
+struct mmd {
+  struct mmd_setup set;
+  const struct wow_clouds *cl;
+  const struct comm_grid *grid;
+  const struct wow_part *part;
+  struct timers *tm;
+  int j0, j1, s1, t0;  /* own clouds [j0, j1): sources [j0, s1), targets [t0, j1) */
+  long l0, Lb;         /* own directions [l0, l0 + Lb) */
+  long ns, nt, ntb;    /* own source rows, own target rows, own target rows used per step */
+  long nmax;
+  long *soff;          /* nc: offset of cloud j in sorted ([j][l][rank]) */
+  long *col;           /* nc: column of own cloud j in proj (0 for others) */
+  size_t *gcount;      /* Pc: allgather counts */
+  double *theta, *proj, *sorted, *knots, *levels, *ybatch, *S, *S2, *A, *acc, *dq;
+  int *perm, *subset_work, *subset;
+  struct sort1d_work sw;
+  double F_local;
+};
+
+void mmd_init(struct mmd *m, const struct mmd_setup *set, const struct wow_clouds *cl, const struct comm_grid *grid,
+              const struct wow_part *part, struct timers *tm);
+void mmd_free(struct mmd *m);
+/* Collective.  x: own source rows (ns x d); y: own target rows (nt x d); grad: ns x d output. */
+void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double *grad, struct mmd_result *res);
+/* Collective, after mmd_eval: the full nc x nc matrix of the kernel statistic (SW_2^2, or SW_1 for
+ * Laplace; sw2 != 0 asks for SW_2^2, which needs want_sw2 with Laplace) on every rank. */
+void mmd_stat_matrix(const struct mmd *m, int sw2, double *out);
+
+#endif

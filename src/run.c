@@ -1,0 +1,274 @@
+/* run.c -- set up, run and tear down one flow run (see run.h). */
+#include <config.h>
+#include "run.h"
+#include "mem.h"
+#include "output.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ------------------------------------------------------------------ deck */
+
+void run_load_deck(struct deck *dk, MPI_Comm world, const char *path, char *const *overrides, int noverrides)
+{
+  size_t nk;
+  const struct deck_key *schema = deck_schema(&nk);
+  char msg[WOW_ERRLEN] = "", *buf = NULL;
+  long len = 0;
+  if (comm_rank(world) == 0) {
+    char *text = NULL;
+    if (deck_read_file(path, &text, msg, sizeof msg) == 0) {
+      struct deck_errors errs = {0};
+      int n = deck_load(dk, schema, nk, path, text, overrides, noverrides, &errs);
+      for (int i = 0; i < errs.n; i++) fprintf(stderr, "%s\n", errs.line[i]);
+      if (n) snprintf(msg, sizeof msg, "%d problem%s in deck %s (listed above); nothing was run", n, n == 1 ? "" : "s", path);
+      else {
+        size_t l = 0;
+        buf = deck_serialise(dk, &l);
+        len = (long)l;
+      }
+      deck_errors_free(&errs);
+      free(text);
+    }
+  }
+  comm_check_all(world, msg);
+  comm_bcast_bytes(&len, sizeof len, 0, world);
+  if (comm_rank(world) != 0) buf = WOW_NEW(char, len + 1, "deck buffer");
+  comm_bcast_bytes(buf, (size_t)len, 0, world);
+  if (comm_rank(world) != 0) deck_deserialise(dk, schema, nk, buf, (size_t)len);
+  free(buf);
+}
+
+/* ------------------------------------------------------------------ run directory */
+
+static int run_mkdirs(const char *path, char *err, size_t len)
+{
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char c = *p;
+      *p = '\0';
+      if (mkdir(buf, 0777) != 0 && errno != EEXIST) { snprintf(err, len, "cannot create directory '%s': %s", buf, strerror(errno)); return -1; }
+      if (c == '\0') break;
+      *p = c;
+    }
+  }
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) { snprintf(err, len, "'%s' is not a directory", path); return -1; }
+  return 0;
+}
+
+static void run_prepare_dir(struct wow_run *r)
+{
+  char msg[WOW_ERRLEN] = "", where[512], err[600];
+  if (r->rank == 0) {
+    deck_where(&r->deck, "run.dir", where, sizeof where);
+    if (run_mkdirs(r->dir, err, sizeof err) != 0) snprintf(msg, sizeof msg, "%s: key 'run.dir': %s", where, err);
+    else {
+      char *path = wow_asprintf("%s/used.deck", r->dir);
+      char *text = deck_resolved_text(&r->deck);
+      FILE *f = fopen(path, "w");
+      if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        snprintf(msg, sizeof msg, "%s: key 'run.dir': cannot write '%s': %s", where, path, strerror(errno));
+      free(text);
+      free(path);
+    }
+  }
+  comm_check_all(r->world, msg);
+}
+
+/* ------------------------------------------------------------------ data and grid */
+
+static int run_class_groups(struct wow_run *r)
+{
+  const int P = comm_size(r->world);
+  char msg[WOW_ERRLEN] = "", where[512];
+  if (deck_is_auto(&r->deck, "parallel.class_groups")) return layout_auto_groups(&r->cl, deck_int(&r->deck, "sw.projections"), P);
+  long Pc = deck_int(&r->deck, "parallel.class_groups");
+  deck_where(&r->deck, "parallel.class_groups", where, sizeof where);
+  if (Pc > P) snprintf(msg, sizeof msg, "%s: key 'parallel.class_groups': %ld class groups need at least %ld ranks, the run has %d", where, Pc, Pc, P);
+  else if (P % Pc) snprintf(msg, sizeof msg, "%s: key 'parallel.class_groups': %ld does not divide the %d ranks", where, Pc, P);
+  else if (Pc > r->cl.nc)
+    snprintf(msg, sizeof msg, "%s: key 'parallel.class_groups': %ld class groups for only %d classes (source + target): more ranks than work; use at most %d or 'auto'",
+             where, Pc, r->cl.nc, r->cl.nc);
+  comm_check_all(r->world, msg);
+  return (int)Pc;
+}
+
+static void run_clouds(struct wow_run *r)
+{
+  char msg[WOW_ERRLEN] = "", where[512];
+  if (r->src.d != r->tgt.d) {
+    deck_where(&r->deck, "source.kind", where, sizeof where);
+    snprintf(msg, sizeof msg, "%s: key 'source.kind': source points have dimension %ld but target points %ld", where, r->src.d, r->tgt.d);
+  }
+  comm_check_all(r->world, msg);
+  int nc = r->src.classes + r->tgt.classes;
+  long *sizes = WOW_NEW(long, nc, "sizes");
+  double *w = WOW_NEW(double, nc, "weights");
+  for (int c = 0; c < r->src.classes; c++) { sizes[c] = r->src.size[c]; w[c] = r->src.weight[c]; }
+  for (int k = 0; k < r->tgt.classes; k++) { sizes[r->src.classes + k] = r->tgt.size[k]; w[r->src.classes + k] = r->tgt.weight[k]; }
+  layout_clouds_init(&r->cl, r->src.classes, r->tgt.classes, (size_t)r->src.d, sizes, w, deck_int(&r->deck, "target.batch"));
+  free(sizes);
+  free(w);
+}
+
+static void run_engine(struct wow_run *r)
+{
+  const struct deck *dk = &r->deck;
+  struct mmd_setup set = {0};
+  kernel_init(&set.kernel, deck_str(dk, "kernel.name"), deck_is_auto(dk, "kernel.h") ? 0.0 : deck_real(dk, "kernel.h"), deck_real(dk, "kernel.r"));
+  set.estimator = deck_enum(dk, "sw.estimator") == 1 ? MMD_QUANTILE : MMD_EXACT;
+  set.Q = (int)deck_int(dk, "sw.quantiles");
+  set.L = deck_int(dk, "sw.projections");
+  set.seed = (uint64_t)deck_int(dk, "run.seed");
+  mmd_init(&r->mmd, &set, &r->cl, &r->grid, &r->part, &r->tm);
+  r->step_rule.rule = deck_enum(dk, "step.rule") == 1 ? FLOW_MOMENTUM : FLOW_EULER;
+  r->step_rule.lr = deck_real(dk, "step.lr");
+  r->step_rule.beta = deck_real(dk, "step.momentum");
+}
+
+static void run_fill(struct wow_run *r)
+{
+  const struct mmd *m = &r->mmd;
+  const size_t d = r->cl.d;
+  r->x = WOW_NEW(double, (size_t)m->ns * d, "source particles");
+  r->y = WOW_NEW(double, (size_t)m->nt * d, "target particles");
+  r->grad = WOW_ZNEW(double, (size_t)m->ns * d, "gradient");
+  r->vel = WOW_ZNEW(double, (size_t)m->ns * d, "momentum");
+  data_fill(&r->tgt, &r->deck, m->t0 - r->cl.C, m->j1 - r->cl.C, r->y, NULL, r->world);
+  double *mean = WOW_ZNEW(double, d, "target mean");
+  for (long i = 0; i < m->nt; i++)
+    for (size_t t = 0; t < d; t++) mean[t] += r->y[(size_t)i * d + t];
+  comm_sum_doubles(mean, d, r->grid.class_comm);
+  for (size_t t = 0; t < d; t++) mean[t] /= (double)r->cl.M;
+  data_fill(&r->src, &r->deck, m->j0, m->s1, r->x, mean, r->world);
+  free(mean);
+  data_free(&r->src);
+  data_free(&r->tgt);
+}
+
+static void run_banner(struct wow_run *r)
+{
+  if (r->rank != 0) return;
+  prov_print(&r->prov, stdout);
+  deck_print(&r->deck, stdout);
+  log_msg(&r->log, "source: %d classes, %ld points in R^%zu; target: %d classes, %ld points%s", r->cl.C, r->cl.N, r->cl.d,
+          r->cl.C2, r->cl.M, deck_int(&r->deck, "target.batch") > 0 ? " (minibatched)" : "");
+  log_msg(&r->log, "kernel %s (h %g, r %g), %s SW, L = %ld, %s, lr %g", kernel_name(&r->mmd.set.kernel), r->mmd.set.kernel.h,
+          r->mmd.set.kernel.r, r->mmd.set.estimator == MMD_EXACT ? "exact" : "quantile", r->mmd.set.L,
+          r->step_rule.rule == FLOW_EULER ? "Euler" : "momentum", r->step_rule.lr);
+  log_msg(&r->log, "grid %d class groups x %d direction groups on %d ranks", r->grid.Pc, r->grid.Pl, r->grid.size);
+}
+
+int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *const *overrides, int noverrides, int check_only)
+{
+  memset(r, 0, sizeof *r);
+  r->world = world;
+  r->rank = comm_rank(world);
+  log_init(&r->log, r->rank, comm_wtime());
+  timer_reset(&r->tm);
+  run_load_deck(&r->deck, world, deck_path, overrides, noverrides);
+  if (check_only) {
+    if (r->rank == 0) { deck_print(&r->deck, stdout); printf("deck %s is valid\n", deck_path); }
+    return 1;
+  }
+  r->steps = deck_int(&r->deck, "run.steps");
+  r->dir = wow_strdup(deck_str(&r->deck, "run.dir"));
+  run_prepare_dir(r);
+  data_describe(&r->tgt, DATA_TARGET, &r->deck, world);
+  data_describe(&r->src, DATA_SOURCE, &r->deck, world);
+  run_clouds(r);
+  int Pc = run_class_groups(r);
+  comm_grid_create(world, Pc, &r->grid);
+  layout_part_init(&r->part, &r->cl, deck_int(&r->deck, "sw.projections"), r->grid.Pc, r->grid.Pl);
+  prov_collect(&r->prov, world);
+  r->prov.Pc = r->grid.Pc;
+  r->prov.Pl = r->grid.Pl;
+  run_engine(r);
+  run_fill(r);
+  r->hist_F = WOW_NEW(double, r->steps + 1, "loss history");
+  r->hist_gnorm = WOW_NEW(double, r->steps + 1, "gradient history");
+  run_banner(r);
+  char *path = wow_asprintf("%s/progress.tsv", r->dir);
+  char *header = wow_asprintf("# wowflow progress: %s, host %s, %d ranks (grid %d x %d), started %s\n"
+                              "# step\tF\tgrad_norm\tms_per_step\telapsed_s\n",
+                              r->prov.version, r->prov.host, r->prov.ranks, r->prov.Pc, r->prov.Pl, r->prov.start);
+  char msg[WOW_ERRLEN] = "";
+  if (log_open_tsv(&r->log, path, header) != 0) snprintf(msg, sizeof msg, "cannot append to '%s': %s", path, strerror(errno));
+  comm_check_all(world, msg);
+  free(path);
+  free(header);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ the flow */
+
+static void run_check_finite(const struct wow_run *r, long k, const struct mmd_result *res)
+{
+  if (!res->nonfinite) return;
+  wow_fail_all(r->world, "step %ld: F or its gradient is not finite (NaN or Inf); the flow diverged: lower step.lr (now %g)",
+               k, r->step_rule.lr);
+}
+
+void run_flow(struct wow_run *r)
+{
+  const long every = deck_int(&r->deck, "output.every");
+  const size_t nx = (size_t)r->mmd.ns * r->cl.d;
+  struct mmd_result res;
+  double t_start = comm_wtime(), t_last = t_start;
+  long k_last = 0;
+  for (long k = 0; k <= r->steps; k++) {
+    mmd_eval(&r->mmd, k, r->x, r->y, r->grad, &res);
+    run_check_finite(r, k, &res);
+    r->hist_F[k] = res.F;
+    r->hist_gnorm[k] = res.grad_norm;
+    if (k == r->steps) break; /* the last evaluation only measures F at x_steps */
+    timer_start(&r->tm, TIMER_UPDATE);
+    flow_update(&r->step_rule, r->x, r->vel, r->grad, nx);
+    timer_stop(&r->tm, TIMER_UPDATE);
+    if (k % every == 0 || k == r->steps - 1) {
+      double now = comm_wtime();
+      double ms = k > k_last ? 1e3 * (now - t_last) / (double)(k - k_last) : 1e3 * (now - t_start) / (double)(k + 1);
+      log_progress(&r->log, k, r->steps, res.F, res.grad_norm, ms, 1e-3 * ms * (double)(r->steps - 1 - k));
+      t_last = now;
+      k_last = k;
+    }
+  }
+  r->t_loop = comm_wtime() - t_start;
+  log_progress(&r->log, r->steps, r->steps, r->hist_F[r->steps], r->hist_gnorm[r->steps],
+               r->steps > 0 ? 1e3 * r->t_loop / (double)(r->steps + 1) : 0.0, 0.0);
+  log_msg(&r->log, "done: %ld steps in %.3f s; F %.6e -> %.6e (ratio %.3g)", r->steps, r->t_loop, r->hist_F[0],
+          r->hist_F[r->steps], r->hist_F[r->steps] != 0 ? r->hist_F[0] / r->hist_F[r->steps] : INFINITY);
+}
+
+void run_write_output(struct wow_run *r)
+{
+  timer_start(&r->tm, TIMER_IO);
+  char *path = wow_asprintf("%s/%s", r->dir, deck_str(&r->deck, "output.file"));
+  output_write_final(r, path);
+  timer_stop(&r->tm, TIMER_IO);
+  log_msg(&r->log, "wrote %s", path);
+  free(path);
+  if (r->rank == 0) printf("phase timers over %d ranks:\n", r->grid.size);
+  timer_report(&r->tm, r->world, r->rank == 0 ? stdout : NULL, NULL);
+  fflush(stdout);
+}
+
+void run_free(struct wow_run *r)
+{
+  if (r->grid.Pc) {
+    mmd_free(&r->mmd);
+    layout_part_free(&r->part);
+    layout_clouds_free(&r->cl);
+    comm_grid_free(&r->grid);
+  }
+  free(r->x); free(r->y); free(r->grad); free(r->vel); free(r->hist_F); free(r->hist_gnorm); free(r->dir);
+  log_close(&r->log);
+  deck_free(&r->deck);
+}

@@ -1,0 +1,49 @@
+/* run.h -- the run context: everything one flow run owns, passed explicitly (no globals).
+ *
+ * run_setup (collective over world): rank 0 parses the deck, every rank receives it; the run
+ * directory, used.deck, the data, the grid and the engine are set up.  run_flow runs the steps
+ * and logs progress; run_write_output writes the final HDF5 file; run_free releases everything.
+ * With check_only, run_setup prints the resolved deck and returns 1 (nothing is written). */
+#ifndef WOW_RUN_H
+#define WOW_RUN_H
+
+#include "comm.h"
+#include "data.h"
+#include "deck.h"
+#include "flow.h"
+#include "layout.h"
+#include "log.h"
+#include "mmd.h"
+#include "provenance.h"
+#include "timer.h"
+
+struct wow_run {
+  MPI_Comm world;
+  int rank;
+  struct deck deck;
+  struct comm_grid grid;
+  struct data_side src, tgt;
+  struct wow_clouds cl;
+  struct wow_part part;
+  struct mmd mmd;
+  struct timers tm;
+  struct wow_log log;
+  struct provenance prov;
+  struct flow_step step_rule;
+  long steps;
+  double *x, *y, *grad, *vel; /* own source rows, own target rows, gradient, momentum buffer */
+  double *hist_F, *hist_gnorm; /* steps + 1 entries: F at x_0 .. x_steps */
+  double t_loop;
+  char *dir;
+};
+
+/* Returns 0 to go on, 1 when --check-deck is done. */
+int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *const *overrides, int noverrides, int check_only);
+void run_flow(struct wow_run *r);
+void run_write_output(struct wow_run *r);
+void run_free(struct wow_run *r);
+
+/* Collective: load, validate and broadcast a deck (errors printed on rank 0, then every rank exits 1). */
+void run_load_deck(struct deck *dk, MPI_Comm world, const char *path, char *const *overrides, int noverrides);
+
+#endif

@@ -1,0 +1,120 @@
+/* sort1d.c -- per-(class, direction) sorts with permutation (see sort1d.h). */
+#include <config.h>
+/* The counting loops below are the hot spot of small-class runs: let GCC vectorise them even in
+ * -O2 builds (the result does not depend on it). */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(WOW_DEBUG_CHECKS)
+#pragma GCC optimize("O3")
+#endif
+#include "sort1d.h"
+#include "mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sort1d_work_init(struct sort1d_work *w, size_t nmax)
+{
+  memset(w, 0, sizeof *w);
+  w->cap = nmax;
+  if (nmax <= SORT1D_RANK_MAX) return;
+  w->key = WOW_NEW(uint64_t, nmax, "sort keys");
+  w->key2 = WOW_NEW(uint64_t, nmax, "sort keys");
+  w->idx = WOW_NEW(int, nmax, "sort indices");
+  w->idx2 = WOW_NEW(int, nmax, "sort indices");
+}
+
+void sort1d_work_free(struct sort1d_work *w)
+{
+  free(w->key);
+  free(w->key2);
+  free(w->idx);
+  free(w->idx2);
+  memset(w, 0, sizeof *w);
+}
+
+/* rank_i = #{j < i : v_j <= v_i} + #{j > i : v_j < v_i}: the stable rank, ties by index.
+ * Branch-free counting loops, compiled for AVX-512, AVX2 and plain x86-64 (picked at load time). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void sort1d_ranks(const double *c, size_t n, long *rank)
+{
+  for (size_t i = 0; i < n; i++) {
+    const double ci = c[i];
+    long r = 0;
+    for (size_t j = 0; j < i; j++) r += (c[j] <= ci);
+    for (size_t j = i + 1; j < n; j++) r += (c[j] < ci);
+    rank[i] = r;
+  }
+}
+
+int sort1d_rank(const double *v, size_t n, double *sorted, int *perm)
+{
+  double c[SORT1D_RANK_MAX];
+  long rank[SORT1D_RANK_MAX];
+  int nan = 0;
+  for (size_t i = 0; i < n; i++) {
+    c[i] = v[i] + 0.0; /* -0.0 -> +0.0 */
+    nan |= (c[i] != c[i]);
+  }
+  if (nan) {
+    for (size_t i = 0; i < n; i++) { perm[i] = (int)i; sorted[i] = v[i]; }
+    return -1;
+  }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized" /* c[0..n) is set above; n <= SORT1D_RANK_MAX */
+#endif
+  sort1d_ranks(c, n, rank);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+  for (size_t i = 0; i < n; i++) {
+    perm[rank[i]] = (int)i;
+    sorted[rank[i]] = c[i];
+  }
+  return 0;
+}
+
+static uint64_t sort1d_key(double x)
+{
+  x += 0.0; /* -0.0 -> +0.0 */
+  uint64_t u;
+  memcpy(&u, &x, sizeof u);
+  return (u >> 63) ? ~u : (u | 0x8000000000000000ull);
+}
+
+int sort1d_radix(const double *v, size_t n, double *sorted, int *perm, struct sort1d_work *w)
+{
+  enum { BITS = 11, BUCKETS = 1 << BITS };
+  uint64_t *k = w->key, *k2 = w->key2;
+  int *ix = w->idx, *ix2 = w->idx2;
+  int nan = 0;
+  for (size_t i = 0; i < n; i++) {
+    k[i] = sort1d_key(v[i]);
+    ix[i] = (int)i;
+    nan |= (v[i] != v[i]);
+  }
+  size_t count[BUCKETS];
+  for (int shift = 0; shift < 64; shift += BITS) {
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < n; i++) count[(k[i] >> shift) & (BUCKETS - 1)]++;
+    if (count[(k[0] >> shift) & (BUCKETS - 1)] == n) continue; /* all equal digits: nothing moves */
+    size_t sum = 0;
+    for (int b = 0; b < BUCKETS; b++) { size_t c = count[b]; count[b] = sum; sum += c; }
+    for (size_t i = 0; i < n; i++) {
+      size_t pos = count[(k[i] >> shift) & (BUCKETS - 1)]++;
+      k2[pos] = k[i];
+      ix2[pos] = ix[i];
+    }
+    uint64_t *tk = k; k = k2; k2 = tk;
+    int *ti = ix; ix = ix2; ix2 = ti;
+  }
+  for (size_t r = 0; r < n; r++) { perm[r] = ix[r]; sorted[r] = v[ix[r]] + 0.0; }
+  return nan ? -1 : 0;
+}
+
+int sort1d(const double *v, size_t n, double *sorted, int *perm, struct sort1d_work *w)
+{
+  if (n <= SORT1D_RANK_MAX) return sort1d_rank(v, n, sorted, perm);
+  return sort1d_radix(v, n, sorted, perm, w);
+}
