@@ -379,11 +379,9 @@ static void deck_parse_line(struct deck *dk, struct deck_parse_state *st, char *
     return;
   }
   char why[512];
-  if (deck_check_value(&dk->schema[i], val, why, sizeof why) != 0) {
+  if (deck_check_value(&dk->schema[i], val, why, sizeof why) != 0)
     deck_errors_add(errs, "%s:%d: key '%s': %s", file, lineno, full, why);
-    return;
-  }
-  deck_set(dk, (int)i, val, DECK_SRC_FILE, lineno);
+  deck_set(dk, (int)i, val, DECK_SRC_FILE, lineno); /* kept even when invalid: no "missing" error follows */
 }
 
 static void deck_apply_override(struct deck *dk, const char *arg, int idx, struct deck_errors *errs)

@@ -14,7 +14,7 @@ void rng_philox(uint64_t seed, uint64_t stream, const uint64_t ctr[4], uint64_t 
   for (int i = 0; i < 4; i++) out[i] = r.v[i];
 }
 
-double rng_u01(uint64_t x) { return ((double)(x >> 11) + 0.5) * 0x1.0p-53; }
+double rng_u01(uint64_t x) { return ((double)(x >> 12) + 0.5) * 0x1.0p-52; }
 
 void rng_uniforms(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, uint64_t c2, size_t n, double *out)
 {

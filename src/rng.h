@@ -22,7 +22,7 @@ enum rng_stream {
 
 /* The raw generator: out = philox4x64_10(ctr = {c0, c1, c2, c3}, key = {seed, stream}). */
 void rng_philox(uint64_t seed, uint64_t stream, const uint64_t ctr[4], uint64_t out[4]);
-/* A 64-bit word to a uniform double in (0, 1) (53 bits, never 0 or 1). */
+/* A 64-bit word to a uniform double in (0, 1): 52 random bits plus one half, never 0 or 1. */
 double rng_u01(uint64_t x);
 /* n standard normals (Box-Muller, 4 per Philox call) for counter (c0, c1, c2, block). */
 void rng_normals(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, uint64_t c2, size_t n, double *out);

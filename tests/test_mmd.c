@@ -1,0 +1,246 @@
+/* test_mmd.c -- the distributed engine against finite differences and closed forms.  Runs on any
+ * rank count (ctest runs it on 1 to 4 ranks with several grids): argv[1] = class groups (0 = auto).
+ *   - WoW gradient = (n_c / w_c) dF/dx (central differences), all four kernels, exact and quantile
+ *     estimators, n != m, C != C2, unequal weights, target minibatches;
+ *   - SW_2^2 closed forms: translated classes, scaled classes, replicated atoms, 1D Gaussians;
+ *   - F assembled from the SW matrix; identical classes under Riesz give a finite gradient. */
+#include <config.h>
+#include "comm.h"
+#include "layout.h"
+#include "mem.h"
+#include "mmd.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures = 0;
+#define CHECK(cond, ...) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
+
+struct problem {
+  int C, C2;
+  size_t d;
+  long L, batch;
+  long sizes[8];
+  double weights[8];
+  double *X, *Y, *theta; /* global arrays, identical on every rank */
+  struct wow_clouds cl;
+  struct comm_grid grid;
+  struct wow_part part;
+  struct timers tm;
+  struct mmd m;
+};
+
+static void problem_init(struct problem *p, MPI_Comm world, int Pc_req, const struct mmd_setup *set_in)
+{
+  layout_clouds_init(&p->cl, p->C, p->C2, p->d, p->sizes, p->weights, p->batch);
+  int P = comm_size(world);
+  int Pc = Pc_req > 0 && P % Pc_req == 0 && Pc_req <= p->cl.nc ? Pc_req : layout_auto_groups(&p->cl, p->L, P);
+  comm_grid_create(world, Pc, &p->grid);
+  layout_part_init(&p->part, &p->cl, p->L, p->grid.Pc, p->grid.Pl);
+  timer_reset(&p->tm);
+  struct mmd_setup set = *set_in;
+  set.L = p->L;
+  set.fixed_theta = p->theta;
+  mmd_init(&p->m, &set, &p->cl, &p->grid, &p->part, &p->tm);
+}
+
+static void problem_free(struct problem *p)
+{
+  mmd_free(&p->m);
+  layout_part_free(&p->part);
+  comm_grid_free(&p->grid);
+  layout_clouds_free(&p->cl);
+}
+
+static const double *own_x(const struct problem *p, const double *X)
+{
+  return X + (p->m.ns ? (size_t)p->cl.row0[p->m.j0] * p->d : 0);
+}
+
+static const double *own_y(const struct problem *p)
+{
+  return p->Y + (p->m.nt ? (size_t)p->cl.row0[p->m.t0] * p->d : 0);
+}
+
+/* F and the full gradient (N x d) on every rank. */
+static double eval_full(struct problem *p, const double *X, double *full)
+{
+  double *g = WOW_ZNEW(double, (size_t)p->m.ns * p->d + 1, "grad");
+  struct mmd_result res;
+  mmd_eval(&p->m, 0, own_x(p, X), own_y(p), g, &res);
+  if (full) {
+    memset(full, 0, (size_t)p->cl.N * p->d * sizeof(double));
+    if (p->grid.pl == 0 && p->m.ns) memcpy(full + (size_t)p->cl.row0[p->m.j0] * p->d, g, (size_t)p->m.ns * p->d * sizeof(double));
+    comm_sum_doubles(full, (size_t)p->cl.N * p->d, p->grid.world);
+  }
+  free(g);
+  return res.F;
+}
+
+static void fill_random(double *a, size_t n, uint64_t seed, double scale)
+{
+  rng_normals(seed, 99, 0, 0, 0, n, a);
+  for (size_t i = 0; i < n; i++) a[i] *= scale;
+}
+
+static void test_fd(MPI_Comm world, int Pc, const char *kernel, double h, double r, enum mmd_estimator est, long batch)
+{
+  struct problem p = { .C = 3, .C2 = 2, .d = 3, .L = 7, .batch = batch,
+                       .sizes = { 5, 8, 6, 7, 4 }, .weights = { 0.2, 0.5, 0.3, 0.6, 0.4 } };
+  struct mmd_setup set = { .estimator = est, .Q = 12, .seed = 5 };
+  kernel_init(&set.kernel, kernel, h, r);
+  long N = 19, M = 11;
+  p.X = WOW_NEW(double, N * 3, "X");
+  p.Y = WOW_NEW(double, M * 3, "Y");
+  p.theta = WOW_NEW(double, p.L * 3, "theta");
+  fill_random(p.X, (size_t)N * 3, 1, 0.5);
+  fill_random(p.Y, (size_t)M * 3, 2, 0.7);
+  for (long i = 0; i < M * 3; i++) p.Y[i] += 0.4;
+  rng_directions(3, 0, 0, (size_t)p.L, 3, p.theta);
+  problem_init(&p, world, Pc, &set);
+  double *grad = WOW_NEW(double, N * 3, "grad"), *Xp = WOW_NEW(double, N * 3, "Xp");
+  eval_full(&p, p.X, grad);
+  double gmax = 0, errmax = 0;
+  for (long i = 0; i < N * 3; i++) gmax = fmax(gmax, fabs(grad[i]));
+  for (int c = 0; c < p.C; c++)
+    for (long i = p.cl.row0[c]; i < p.cl.row0[c] + p.sizes[c]; i++)
+      for (size_t t = 0; t < 3; t++) {
+        const double eps = 1e-6;
+        memcpy(Xp, p.X, (size_t)N * 3 * sizeof(double));
+        Xp[i * 3 + t] += eps;
+        double Fp = eval_full(&p, Xp, NULL);
+        Xp[i * 3 + t] -= 2 * eps;
+        double Fm = eval_full(&p, Xp, NULL);
+        double fd = (double)p.sizes[c] / p.cl.weight[c] * (Fp - Fm) / (2 * eps);
+        errmax = fmax(errmax, fabs(fd - grad[i * 3 + t]));
+      }
+  CHECK(errmax <= 1e-6 * (1 + gmax) && gmax > 1e-3, "%s %s batch %ld: max |fd - grad| = %.3e, max |grad| = %.3e", kernel,
+        est == MMD_EXACT ? "exact" : "quantile", batch, errmax, gmax);
+  if (comm_rank(world) == 0)
+    printf("fd %-8s %-8s batch %ld: max|fd - grad| %.2e  max|grad| %.2e\n", kernel, est == MMD_EXACT ? "exact" : "quantile", batch, errmax, gmax);
+  free(grad);
+  free(Xp);
+  problem_free(&p);
+  free(p.X); free(p.Y); free(p.theta);
+}
+
+/* Classes: x_0 random; target 0 = x_0 + v; target 1 = 1.7 x_0 (scaled about 0); target 2 = x_0
+ * with every atom twice; source 1 = x_0 again (identical classes). */
+static void test_closed_forms(MPI_Comm world, int Pc)
+{
+  const long n = 9;
+  const size_t d = 4;
+  struct problem p = { .C = 2, .C2 = 3, .d = d, .L = 11, .sizes = { 9, 9, 9, 9, 18 }, .weights = { 1, 1, 1, 1, 1 } };
+  struct mmd_setup set = { .estimator = MMD_EXACT, .Q = 10, .seed = 1 };
+  kernel_init(&set.kernel, "riesz", 0, 1);
+  p.X = WOW_NEW(double, 18 * d, "X");
+  p.Y = WOW_NEW(double, 36 * d, "Y");
+  p.theta = WOW_NEW(double, 11 * d, "theta");
+  rng_directions(8, 0, 0, 11, d, p.theta);
+  fill_random(p.X, (size_t)n * d, 4, 1.0);
+  memcpy(p.X + n * d, p.X, (size_t)n * d * sizeof(double));
+  const double v[4] = { 0.3, -1.2, 0.5, 2.0 }, s = 1.7;
+  for (long i = 0; i < n; i++)
+    for (size_t t = 0; t < d; t++) {
+      double x = p.X[i * d + t];
+      p.Y[i * d + t] = x + v[t];
+      p.Y[(n + i) * d + t] = s * x;
+      p.Y[(2 * n + 2 * i) * d + t] = x;
+      p.Y[(2 * n + 2 * i + 1) * d + t] = x;
+    }
+  problem_init(&p, world, Pc, &set);
+  double *grad = WOW_NEW(double, 18 * d, "grad");
+  double F = eval_full(&p, p.X, grad);
+  double S[25];
+  mmd_stat_matrix(&p.m, 1, S);
+  double trans = 0, scaled = 0;
+  for (long l = 0; l < p.L; l++) {
+    double dot = 0, sq = 0;
+    for (size_t t = 0; t < d; t++) dot += v[t] * p.theta[l * d + t];
+    for (long i = 0; i < n; i++) {
+      double pr = 0;
+      for (size_t t = 0; t < d; t++) pr += p.X[i * d + t] * p.theta[l * d + t];
+      sq += pr * pr;
+    }
+    trans += dot * dot;
+    scaled += (1 - s) * (1 - s) * sq / n;
+  }
+  trans /= p.L;
+  scaled /= p.L;
+  CHECK(fabs(S[0 * 5 + 2] - trans) < 1e-13 * (1 + trans), "translation: SW2^2 %.17g, closed form %.17g", S[2], trans);
+  CHECK(fabs(S[0 * 5 + 3] - scaled) < 1e-13 * (1 + scaled), "scaling: SW2^2 %.17g, closed form %.17g", S[3], scaled);
+  CHECK(fabs(S[0 * 5 + 4]) < 1e-15, "replicated atoms: SW2^2 %.3e, expected 0", S[4]);
+  CHECK(S[0 * 5 + 1] == 0.0 && S[1 * 5 + 0] == 0.0, "identical classes: SW2^2 %.3e", S[1]);
+  for (int i = 0; i < 5; i++)
+    for (int j = 0; j < 5; j++) CHECK(fabs(S[i * 5 + j] - S[j * 5 + i]) <= 1e-14 * (1 + S[i * 5 + j]), "SW matrix not symmetric at %d %d", i, j);
+  /* F from the matrix: 1/2 sum_ij a_i a_j phi(S_ij), a = (w, -v). */
+  double Fm = 0;
+  for (int i = 0; i < 5; i++)
+    for (int j = 0; j < 5; j++) {
+      double ai = (i < 2 ? 0.5 : -1.0 / 3), aj = (j < 2 ? 0.5 : -1.0 / 3);
+      Fm += 0.5 * ai * aj * kernel_phi(&set.kernel, S[i * 5 + j]);
+    }
+  CHECK(fabs(F - Fm) < 1e-14, "F %.17g, from the SW matrix %.17g", F, Fm);
+  int finite = 1;
+  for (long i = 0; i < 18 * (long)d; i++) finite &= isfinite(grad[i]);
+  CHECK(finite, "identical classes under Riesz: the gradient is not finite");
+  free(grad);
+  problem_free(&p);
+  free(p.X); free(p.Y); free(p.theta);
+}
+
+static double normal_quantile(double u)
+{
+  double lo = -10, hi = 10;
+  for (int it = 0; it < 200; it++) {
+    double mid = 0.5 * (lo + hi);
+    if (0.5 * erfc(-mid / sqrt(2.0)) < u) lo = mid; else hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+/* d = 1: SW_2^2 = W_2^2 = (m1 - m2)^2 + (s1 - s2)^2 between N(0, 1) and N(1, 4), on quantile points
+ * (n = 3000 and m = 2000: unequal sizes); the discretisation error is below 1e-3. */
+static void test_gaussian_1d(MPI_Comm world, int Pc)
+{
+  struct problem p = { .C = 1, .C2 = 1, .d = 1, .L = 3, .sizes = { 3000, 2000 }, .weights = { 1, 1 } };
+  struct mmd_setup set = { .estimator = MMD_EXACT, .Q = 10, .seed = 1 };
+  kernel_init(&set.kernel, "gaussian", 1.0, 1);
+  p.X = WOW_NEW(double, 3000, "X");
+  p.Y = WOW_NEW(double, 2000, "Y");
+  p.theta = WOW_NEW(double, 3, "theta");
+  p.theta[0] = 1; p.theta[1] = -1; p.theta[2] = 1;
+  for (int i = 0; i < 3000; i++) p.X[i] = normal_quantile((i + 0.5) / 3000);
+  for (int i = 0; i < 2000; i++) p.Y[i] = 1 + 2 * normal_quantile((i + 0.5) / 2000);
+  problem_init(&p, world, Pc, &set);
+  eval_full(&p, p.X, NULL);
+  double S[4];
+  mmd_stat_matrix(&p.m, 1, S);
+  CHECK(fabs(S[1] - 2.0) < 1e-3, "1D Gaussians: W2^2 %.6f, closed form 2", S[1]);
+  problem_free(&p);
+  free(p.X); free(p.Y); free(p.theta);
+}
+
+int main(int argc, char **argv)
+{
+  MPI_Init(&argc, &argv);
+  MPI_Comm world = MPI_COMM_WORLD;
+  comm_set_error_handler(world);
+  int Pc = argc > 1 ? atoi(argv[1]) : 0;
+  const char *kernels[] = { "riesz", "gaussian", "laplace", "imq" };
+  const double hs[] = { 0, 0.7, 0.8, 0.5 };
+  for (int k = 0; k < 4; k++)
+    for (int e = 0; e < 2; e++) test_fd(world, Pc, kernels[k], hs[k], 1.0, e ? MMD_QUANTILE : MMD_EXACT, 0);
+  test_fd(world, Pc, "riesz", 0, 1.5, MMD_EXACT, 0);
+  test_fd(world, Pc, "riesz", 0, 1.0, MMD_EXACT, 3);
+  test_fd(world, Pc, "gaussian", 0.7, 1.0, MMD_QUANTILE, 3);
+  test_closed_forms(world, Pc);
+  test_gaussian_1d(world, Pc);
+  int total = (int)comm_sum_long(failures, world);
+  if (comm_rank(world) == 0) printf("%s: %d failure(s) on %d rank(s)\n", total ? "FAILED" : "passed", total, comm_size(world));
+  MPI_Finalize();
+  return total ? 1 : 0;
+}

@@ -1,0 +1,212 @@
+/* test_ot1d.c -- 1D transport against brute force (n != m, ties), displacements against central
+ * finite differences (exact W2, W1 and the quantile estimator), and the two sorts. */
+#include <config.h>
+#include "ot1d.h"
+#include "sort1d.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static double urand(unsigned *s)
+{
+  *s = *s * 1103515245u + 12345u;
+  return ((*s >> 8) & 0xffffff) / 16777216.0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Brute force: the transport polytope between uniform measures with n and m atoms has integral
+ * vertices on the grid 1/(nm), so the optimum is an assignment of nm replicated atoms. */
+static double brute_force(const double *t, int n, const double *s, int m, int p)
+{
+  int N = n * m, perm[8], c[8];
+  double a[8], b[8];
+  for (int i = 0; i < N; i++) { a[i] = t[i / m]; b[i] = s[i / n]; perm[i] = i; c[i] = 0; }
+  double best = INFINITY;
+  for (int i = 0;;) { /* Heap's algorithm over all permutations */
+    double cost = 0;
+    for (int k = 0; k < N; k++) cost += p == 2 ? (a[k] - b[perm[k]]) * (a[k] - b[perm[k]]) : fabs(a[k] - b[perm[k]]);
+    if (cost < best) best = cost;
+    while (i < N && c[i] >= i) c[i++] = 0;
+    if (i >= N) break;
+    int j = (i % 2) ? c[i] : 0, tmp = perm[j];
+    perm[j] = perm[i];
+    perm[i] = tmp;
+    c[i]++;
+    i = 0;
+  }
+  return best / N;
+}
+
+static void test_brute_force(void **state)
+{
+  (void)state;
+  static const int sizes[][2] = { { 1, 1 }, { 1, 3 }, { 3, 1 }, { 2, 3 }, { 3, 2 }, { 2, 4 }, { 4, 2 }, { 1, 8 }, { 8, 1 }, { 2, 2 } };
+  unsigned seed = 7;
+  for (int ties = 0; ties < 2; ties++)
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+      int n = sizes[k][0], m = sizes[k][1];
+      double t[8], s[8];
+      for (int i = 0; i < n; i++) t[i] = ties ? floor(3 * urand(&seed)) : urand(&seed) * 2 - 1;
+      for (int i = 0; i < m; i++) s[i] = ties ? floor(3 * urand(&seed)) : urand(&seed) * 2 - 0.5;
+      qsort(t, (size_t)n, sizeof *t, cmp_double);
+      qsort(s, (size_t)m, sizeof *s, cmp_double);
+      for (int p = 1; p <= 2; p++) {
+        double exact = ot1d_cost(t, (size_t)n, s, (size_t)m, p), bf = brute_force(t, n, s, m, p);
+        if (fabs(exact - bf) > 1e-14 * (1 + bf)) {
+          print_error("n=%d m=%d p=%d ties=%d: %.17g vs brute force %.17g\n", n, m, p, ties, exact, bf);
+          fail();
+        }
+        assert_true(fabs(ot1d_cost(s, (size_t)m, t, (size_t)n, p) - exact) <= 1e-15 * (1 + exact)); /* symmetric */
+      }
+    }
+}
+
+static void test_equal_sizes_and_map(void **state)
+{
+  (void)state;
+  double t[4] = { -1, 0, 2, 5 }, s[4] = { 0, 1, 1, 3 }, acc[4] = { 0 };
+  assert_true(fabs(ot1d_cost(t, 4, s, 4, 2) - (1 + 1 + 1 + 4) / 4.0) < 1e-15);
+  ot1d_disp_acc(t, 4, s, 4, 2, 1.0, acc); /* Tbar(t_r) = s_r: disp = t - s */
+  for (int r = 0; r < 4; r++) assert_true(acc[r] == t[r] - s[r]);
+  /* n = 2, m = 4: each source atom is sent to the mean of two target atoms. */
+  double t2[2] = { 0, 10 }, acc2[2] = { 0 };
+  ot1d_disp_acc(t2, 2, s, 4, 2, 2.0, acc2);
+  assert_true(fabs(acc2[0] - 2.0 * (0 - 0.5)) < 1e-15);
+  assert_true(fabs(acc2[1] - 2.0 * (10 - 2.0)) < 1e-15);
+  /* n = 3, m = 2: the middle atom is split half and half. */
+  double t3[3] = { 0, 1, 2 }, s3[2] = { 4, 8 }, acc3[3] = { 0 };
+  ot1d_disp_acc(t3, 3, s3, 2, 2, 1.0, acc3);
+  assert_true(fabs(acc3[1] - (1 - 6.0)) < 1e-15);
+}
+
+/* Central differences of cost(t) in t_r must equal (2/n) disp_r. */
+static void check_fd(int n, int m, int p, int quantile)
+{
+  unsigned seed = (unsigned)(n * 31 + m * 7 + p + 100 * quantile);
+  double t[40], s[40], acc[40] = { 0 }, u[16], qa[16], qb[16], dq[16];
+  const int Q = 16;
+  for (int i = 0; i < n; i++) t[i] = urand(&seed) * 4 - 2;
+  for (int i = 0; i < m; i++) s[i] = urand(&seed) * 3 - 1;
+  for (int j = 0; j < Q; j++) u[j] = urand(&seed);
+  qsort(t, (size_t)n, sizeof *t, cmp_double);
+  qsort(s, (size_t)m, sizeof *s, cmp_double);
+  ot1d_knots(s, (size_t)m, Q, qb);
+  if (quantile) {
+    ot1d_knots(t, (size_t)n, Q, qa);
+    ot1d_quant_disp_acc((size_t)n, qa, qb, u, Q, p, 1.0, dq, acc);
+  } else {
+    ot1d_disp_acc(t, (size_t)n, s, (size_t)m, p, 1.0, acc);
+  }
+  const double h = 1e-7;
+  for (int r = 0; r < n; r++) {
+    double c[2];
+    for (int sgn = 0; sgn < 2; sgn++) {
+      double tp[40];
+      memcpy(tp, t, sizeof tp);
+      tp[r] += sgn ? -h : h;
+      if (quantile) {
+        ot1d_knots(tp, (size_t)n, Q, qa);
+        c[sgn] = ot1d_quant_cost(qa, qb, u, Q, p);
+      } else {
+        c[sgn] = ot1d_cost(tp, (size_t)n, s, (size_t)m, p);
+      }
+    }
+    double fd = (c[0] - c[1]) / (2 * h), an = 2.0 / n * acc[r];
+    if (fabs(fd - an) > 1e-6 * (1 + fabs(an))) {
+      print_error("n=%d m=%d p=%d quantile=%d r=%d: fd %.12g analytic %.12g\n", n, m, p, quantile, r, fd, an);
+      fail();
+    }
+  }
+}
+
+static void test_fd(void **state)
+{
+  (void)state;
+  static const int sizes[][2] = { { 5, 5 }, { 5, 8 }, { 8, 5 }, { 1, 7 }, { 7, 1 }, { 13, 40 }, { 40, 13 } };
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+    for (int p = 1; p <= 2; p++)
+      for (int q = 0; q < 2; q++) check_fd(sizes[k][0], sizes[k][1], p, q);
+}
+
+static void test_quantile_estimator_value(void **state)
+{
+  (void)state;
+  /* Linear percentiles of 0..n-1 are exact on the knot grid, and Qa - Qb is constant for a shift. */
+  double t[11], s[11], qa[5], qb[5], u[5] = { 0.1, 0.3, 0.5, 0.7, 0.95 };
+  for (int i = 0; i < 11; i++) { t[i] = i; s[i] = i + 2.5; }
+  ot1d_knots(t, 11, 5, qa);
+  for (int k = 0; k < 5; k++) assert_true(fabs(qa[k] - 10.0 * k / 4.0) < 1e-14);
+  ot1d_knots(s, 11, 5, qb);
+  assert_true(fabs(ot1d_quant_cost(qa, qb, u, 5, 2) - 6.25) < 1e-13);
+  assert_true(fabs(ot1d_quant_cost(qa, qb, u, 5, 1) - 2.5) < 1e-13);
+}
+
+static void reference_sort(const double *v, int n, double *sorted, int *perm)
+{
+  /* insertion sort by (value, index), -0.0 == +0.0 */
+  for (int i = 0; i < n; i++) perm[i] = i;
+  for (int i = 1; i < n; i++) {
+    int p = perm[i], j = i;
+    while (j > 0 && v[perm[j - 1]] + 0.0 > v[p] + 0.0) { perm[j] = perm[j - 1]; j--; }
+    perm[j] = p;
+  }
+  for (int i = 0; i < n; i++) sorted[i] = v[perm[i]] + 0.0;
+}
+
+static void test_sorts(void **state)
+{
+  (void)state;
+  unsigned seed = 3;
+  static const int sizes[] = { 1, 2, 7, 80, 200, 256, 257, 1000 };
+  struct sort1d_work w;
+  sort1d_work_init(&w, 1000);
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    int n = sizes[k];
+    double *v = malloc((size_t)n * sizeof *v), *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b), *c = malloc((size_t)n * sizeof *c);
+    int *pa = malloc((size_t)n * sizeof *pa), *pb = malloc((size_t)n * sizeof *pb), *pc = malloc((size_t)n * sizeof *pc);
+    for (int i = 0; i < n; i++) {
+      double r = urand(&seed);
+      v[i] = r < 0.3 ? floor(r * 20) - 3 : (r - 0.5) * 1e3; /* many ties and negatives */
+      if (i % 17 == 5) v[i] = -0.0;
+      if (i % 17 == 9) v[i] = 0.0;
+    }
+    reference_sort(v, n, c, pc);
+    if (n <= SORT1D_RANK_MAX) {
+      assert_int_equal(sort1d_rank(v, (size_t)n, a, pa), 0);
+      assert_memory_equal(pa, pc, (size_t)n * sizeof *pa);
+      assert_memory_equal(a, c, (size_t)n * sizeof *a);
+    }
+    struct sort1d_work wk;
+    sort1d_work_init(&wk, (size_t)n > SORT1D_RANK_MAX ? (size_t)n : SORT1D_RANK_MAX + 1);
+    assert_int_equal(sort1d_radix(v, (size_t)n, b, pb, &wk), 0);
+    sort1d_work_free(&wk);
+    assert_memory_equal(pb, pc, (size_t)n * sizeof *pb);
+    assert_memory_equal(b, c, (size_t)n * sizeof *b);
+    assert_int_equal(sort1d(v, (size_t)n, a, pa, &w), 0);
+    assert_memory_equal(pa, pc, (size_t)n * sizeof *pa);
+    v[n / 2] = NAN;
+    assert_int_equal(sort1d(v, (size_t)n, a, pa, &w), -1);
+    for (int i = 0; i < n; i++) assert_true(pa[i] >= 0 && pa[i] < n);
+    free(v); free(a); free(b); free(c); free(pa); free(pb); free(pc);
+  }
+  sort1d_work_free(&w);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_brute_force), cmocka_unit_test(test_equal_sizes_and_map), cmocka_unit_test(test_fd),
+    cmocka_unit_test(test_quantile_estimator_value), cmocka_unit_test(test_sorts),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
