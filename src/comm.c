@@ -187,20 +187,22 @@ void comm_stats_double(double x, MPI_Comm comm, double *mn, double *mean, double
   *mean = comm_sum_double(x, comm) / comm_size(comm);
 }
 
-void comm_allgatherv_doubles(const double *send, double *recv, const size_t *counts, MPI_Comm comm)
+void comm_gather_layout(const size_t *counts, int n, int **cnt, int **dsp)
 {
-  int size = comm_size(comm), rank = comm_rank(comm);
   size_t total = 0;
-  for (int r = 0; r < size; r++) total += counts[r];
+  for (int r = 0; r < n; r++) total += counts[r];
   if (total > INT_MAX) wow_fail("allgather of %zu doubles exceeds the MPI count limit; use more class groups", total);
-  int *cnt = WOW_NEW(int, size, "allgather counts"), *dsp = WOW_NEW(int, size, "allgather displacements");
+  *cnt = WOW_NEW(int, n, "allgather counts");
+  *dsp = WOW_NEW(int, n, "allgather displacements");
   int off = 0;
-  for (int r = 0; r < size; r++) { cnt[r] = (int)counts[r]; dsp[r] = off; off += cnt[r]; }
-  const void *sbuf = send;
-  if (send == recv + dsp[rank]) sbuf = MPI_IN_PLACE;
+  for (int r = 0; r < n; r++) { (*cnt)[r] = (int)counts[r]; (*dsp)[r] = off; off += (*cnt)[r]; }
+}
+
+void comm_allgatherv_doubles(const double *send, double *recv, const int *cnt, const int *dsp, MPI_Comm comm)
+{
+  int rank = comm_rank(comm);
+  const void *sbuf = (send == recv + dsp[rank]) ? MPI_IN_PLACE : (const void *)send;
   comm_check_rc(MPI_Allgatherv(sbuf, cnt[rank], MPI_DOUBLE, recv, cnt, dsp, MPI_DOUBLE, comm), "MPI_Allgatherv");
-  free(cnt);
-  free(dsp);
 }
 
 void comm_bcast_bytes(void *buf, size_t n, int root, MPI_Comm comm)

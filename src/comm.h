@@ -51,8 +51,12 @@ long comm_max_long(long x, MPI_Comm comm);
 /* Collective: min, mean, max of x over comm and the ranks holding min and max. */
 void comm_stats_double(double x, MPI_Comm comm, double *mn, double *mean, double *mx, int *rmin, int *rmax);
 
-/* Collective: gather counts[r] doubles from every rank r of comm into recv, in rank order. */
-void comm_allgatherv_doubles(const double *send, double *recv, const size_t *counts, MPI_Comm comm);
+/* The int counts and displacements of an allgather of counts[r] doubles from rank r (malloc'ed
+ * once, before a step loop; the total must fit an int). */
+void comm_gather_layout(const size_t *counts, int n, int **cnt, int **dsp);
+/* Collective: gather cnt[r] doubles from every rank r of comm into recv at dsp[r]; send may be
+ * recv + dsp[rank] (in place).  Allocates nothing. */
+void comm_allgatherv_doubles(const double *send, double *recv, const int *cnt, const int *dsp, MPI_Comm comm);
 void comm_bcast_bytes(void *buf, size_t n, int root, MPI_Comm comm);
 /* Collective: root's string (malloc'ed) replaces *s on every other rank. */
 void comm_bcast_string(char **s, int root, MPI_Comm comm);

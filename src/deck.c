@@ -229,7 +229,7 @@ static int deck_check_list(const struct deck_key *k, const char *v, char *why, s
 /* Validate v for key k; 0 or a reason. */
 static int deck_check_value(const struct deck_key *k, const char *v, char *why, size_t len)
 {
-  if (!*v) { snprintf(why, len, "empty value"); return -1; }
+  if (!*v && k->type != DECK_STRING) { snprintf(why, len, "empty value"); return -1; }
   if ((k->flags & DECK_AUTO) && strcmp(v, "auto") == 0) return 0;
   char c[256];
   switch (k->type) {

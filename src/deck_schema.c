@@ -116,6 +116,8 @@ void deck_check_rules(const struct deck *dk, struct deck_errors *errs)
 {
   rules_data(dk, "source", errs);
   rules_data(dk, "target", errs);
+  if (!deck_str(dk, "run.dir")[0]) rule_error(dk, errs, "run.dir", "must name a directory");
+  if (!deck_str(dk, "output.file")[0]) rule_error(dk, errs, "output.file", "must name a file");
   if (deck_real(dk, "step.momentum") >= 1.0) rule_error(dk, errs, "step.momentum", "must be below 1");
   int src_file = strcmp(deck_str(dk, "source.kind"), "file") == 0, tgt_file = strcmp(deck_str(dk, "target.kind"), "file") == 0;
   long sd = strcmp(deck_str(dk, "source.kind"), "rings") == 0 ? 2 : deck_int(dk, "source.dim");

@@ -25,9 +25,11 @@ static void mmd_alloc(struct mmd *m)
     if (j < cl->C) { m->col[j] = cs; cs += cl->size[j]; }
     else { m->col[j] = ct; ct += cl->bsize[j]; }
   }
-  m->gcount = WOW_NEW(size_t, m->grid->Pc, "allgather counts");
+  size_t *counts = WOW_NEW(size_t, m->grid->Pc, "allgather counts");
   for (int q = 0; q < m->grid->Pc; q++)
-    m->gcount[q] = (size_t)(m->soff[m->part->cloud0[q + 1]] - m->soff[m->part->cloud0[q]]);
+    counts[q] = (size_t)(m->soff[m->part->cloud0[q + 1]] - m->soff[m->part->cloud0[q]]);
+  comm_gather_layout(counts, m->grid->Pc, &m->gcount, &m->gdispl);
+  free(counts);
   m->theta = WOW_NEW(double, (size_t)m->Lb * d, "directions");
   m->proj = WOW_NEW(double, (size_t)m->Lb * (size_t)(m->ns + m->ntb), "projections");
   m->sorted = WOW_NEW(double, (size_t)m->soff[cl->nc], "sorted projections");
@@ -76,7 +78,7 @@ void mmd_init(struct mmd *m, const struct mmd_setup *set, const struct wow_cloud
 
 void mmd_free(struct mmd *m)
 {
-  free(m->soff); free(m->col); free(m->gcount); free(m->theta); free(m->proj); free(m->sorted);
+  free(m->soff); free(m->col); free(m->gcount); free(m->gdispl); free(m->theta); free(m->proj); free(m->sorted);
   free(m->knots); free(m->levels); free(m->ybatch); free(m->S); free(m->S2); free(m->A); free(m->acc);
   free(m->dq); free(m->perm); free(m->subset_work); free(m->subset);
   sort1d_work_free(&m->sw);
@@ -267,7 +269,7 @@ void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double
   timer_stop(m->tm, TIMER_SORT);
 
   timer_start(m->tm, TIMER_COMM);
-  comm_allgatherv_doubles(m->sorted + m->soff[m->j0], m->sorted, m->gcount, g->class_comm);
+  comm_allgatherv_doubles(m->sorted + m->soff[m->j0], m->sorted, m->gcount, m->gdispl, g->class_comm);
   timer_stop(m->tm, TIMER_COMM);
 
   timer_start(m->tm, TIMER_OT1D);

@@ -49,7 +49,7 @@ struct mmd {
   long nmax;
   long *soff;          /* nc: offset of cloud j in sorted ([j][l][rank]) */
   long *col;           /* nc: column of own cloud j in proj (0 for others) */
-  size_t *gcount;      /* Pc: allgather counts */
+  int *gcount, *gdispl; /* Pc: allgather counts and displacements along class_comm */
   double *theta, *proj, *sorted, *knots, *levels, *ybatch, *S, *S2, *A, *acc, *dq;
   int *perm, *subset_work, *subset;
   struct sort1d_work sw;

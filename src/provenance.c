@@ -19,6 +19,22 @@ void prov_version_line(char *buf, size_t len)
   snprintf(buf, len, "%s %s (git %s)", PACKAGE_NAME, PACKAGE_VERSION, WOW_GIT_DESCRIBE);
 }
 
+void prov_blas_warning(char *buf, size_t len)
+{
+  buf[0] = '\0';
+#if defined(__GNUC__) && defined(__x86_64__)
+  if (!openblas_get_corename || !__builtin_cpu_supports("avx2")) return;
+  const char *core = openblas_get_corename();
+  static const char *const modern[] = { "haswell", "zen", "skylakex", "cooperlake", "sapphirerapids" };
+  for (size_t i = 0; i < sizeof modern / sizeof modern[0]; i++)
+    if (strcasestr(core, modern[i])) return;
+  snprintf(buf, len, "warning: OpenBLAS runs its '%s' kernel on a CPU with AVX2: GEMMs are several times slower "
+                     "than they could be (OpenBLAS misdetects this CPU; OPENBLAS_CORETYPE=Haswell selects a faster kernel)", core);
+#else
+  (void)len;
+#endif
+}
+
 void prov_collect(struct provenance *p, MPI_Comm world)
 {
   memset(p, 0, sizeof *p);

@@ -164,6 +164,9 @@ static void run_banner(struct wow_run *r)
           r->mmd.set.kernel.r, r->mmd.set.estimator == MMD_EXACT ? "exact" : "quantile", r->mmd.set.L,
           r->step_rule.rule == FLOW_EULER ? "Euler" : "momentum", r->step_rule.lr);
   log_msg(&r->log, "grid %d class groups x %d direction groups on %d ranks", r->grid.Pc, r->grid.Pl, r->grid.size);
+  char warn[512];
+  prov_blas_warning(warn, sizeof warn);
+  if (warn[0]) log_msg(&r->log, "%s", warn);
 }
 
 int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *const *overrides, int noverrides, int check_only)
