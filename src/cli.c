@@ -12,8 +12,9 @@
 const char *cli_usage(void)
 {
   return "usage:\n"
-         "  wowflow [run] DECK [-P section.key=value]... [--check-deck]\n"
-         "      run the flow described by the input deck (see input/reference.deck)\n"
+         "  wowflow [run] DECK [-P section.key=value]... [--check-deck] [--restart latest|FILE]\n"
+         "      run the flow described by the input deck (see input/reference.deck); --restart goes on\n"
+         "      from the newest valid checkpoint in run.dir/checkpoints, or from FILE\n"
          "  wowflow grad FILE.h5 --out OUT.h5 [--kernel riesz|gaussian|laplace|imq] [--h H] [--r R]\n"
          "               [--estimator exact|quantile] [--quantiles Q] [--seed S]\n"
          "      F, the SW matrix and the WoW gradient for x (C,n,d), y (C2,m,d), theta (L,d) in FILE.h5\n"
@@ -60,6 +61,9 @@ static int cli_run(int argc, char **argv, int i, struct cli *c, char *err, size_
       c->overrides[c->noverrides++] = argv[i] + 2;
     } else if (strcmp(a, "--check-deck") == 0) {
       c->check_deck = 1;
+    } else if (strcmp(a, "--restart") == 0) {
+      if (i + 1 >= argc || !argv[i + 1][0]) { snprintf(err, len, "command line: --restart needs 'latest' or a checkpoint file"); return -1; }
+      c->restart = argv[++i];
     } else if (a[0] == '-') {
       snprintf(err, len, "command line: unknown option '%s' (see wowflow --help)", a);
       return -1;

@@ -1,6 +1,6 @@
 /* cli.h -- the command line.  Pure: cli_parse fills struct cli or writes a one-line reason.
  *
- *   wowflow [run] DECK [-P section.key=value]... [--check-deck]
+ *   wowflow [run] DECK [-P section.key=value]... [--check-deck] [--restart latest|FILE]
  *   wowflow grad FILE.h5 --out OUT.h5 [--kernel K] [--h H] [--r R] [--estimator exact|quantile]
  *                        [--quantiles Q] [--seed S]
  *   wowflow compare A.h5 B.h5 [--rtol R] [--atol A]
@@ -18,6 +18,7 @@ struct cli {
   char **overrides;   /* points into argv */
   int noverrides;
   int check_deck;
+  const char *restart; /* NULL, "latest" or a checkpoint file */
   /* grad */
   const char *in, *out, *kernel, *estimator;
   double h, r;

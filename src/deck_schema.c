@@ -2,6 +2,7 @@
  * together.  input/reference.deck is generated from this table ('wowflow --reference-deck'). */
 #include <config.h>
 #include "deck.h"
+#include "policy.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -35,6 +36,9 @@ static const struct deck_key wow_schema[] = {
   { "run.dir", DECK_STRING, "wowflow-run", 0, 0, M, NULL, "run directory (created if missing): used.deck, progress.tsv, output files" },
   { "run.steps", DECK_INT, NULL, 0, BIG, M, NULL, "number of flow steps" },
   { "run.seed", DECK_INT, "1", 0, 9007199254740992.0, 0, NULL, "seed of the random directions, quantile levels and target minibatches" },
+  { "run.walltime", DECK_STRING, "", 0, 0, M, NULL,
+    "wall-clock budget of the job: seconds or [D-]HH:MM:SS; before the next step would pass it, checkpoint and stop (empty: none)" },
+  { "run.walltime_margin", DECK_REAL, "0", 0, BIG, M, NULL, "seconds kept free at the end of run.walltime" },
   { "output.every", DECK_INT, "10", 1, BIG, M, NULL, "print and log a progress line every N steps" },
   { "output.file", DECK_STRING, "final.h5", 0, 0, M, NULL, "name of the final HDF5 output inside run.dir" },
   DATA_KEYS("source", NULL, "11"),
@@ -52,6 +56,10 @@ static const struct deck_key wow_schema[] = {
   { "step.rule", DECK_ENUM, "euler", 0, 0, 0, "euler|momentum", "explicit Euler, or heavy ball: v = g + momentum v; x -= lr v" },
   { "step.lr", DECK_REAL, "0.1", 0, BIG, DECK_MIN_OPEN | M, NULL, "step size tau" },
   { "step.momentum", DECK_REAL, "0.9", 0, 1, 0, NULL, "momentum beta of the heavy-ball rule (below 1)" },
+  { "checkpoint.every_steps", DECK_INT, "0", 0, BIG, M, NULL, "write a checkpoint every N steps (0: never)" },
+  { "checkpoint.every_minutes", DECK_REAL, "0", 0, BIG, M, NULL, "write a checkpoint every M minutes of wall time (0: never)" },
+  { "checkpoint.keep", DECK_INT, "2", 1, 1e6, M, NULL, "checkpoints kept in run.dir/checkpoints (older ones are deleted once a newer one is complete)" },
+  { "checkpoint.at_end", DECK_BOOL, "true", 0, 0, M, NULL, "write a checkpoint of the final state (a later restart may add steps)" },
   { "parallel.class_groups", DECK_INT, "auto", 1, 1e7, DECK_AUTO | M, NULL,
     "Pc: ranks are a Pc x (P/Pc) grid, classes split over Pc, directions over P/Pc (auto: chosen by a cost model)" },
 };
@@ -116,6 +124,9 @@ void deck_check_rules(const struct deck *dk, struct deck_errors *errs)
 {
   rules_data(dk, "source", errs);
   rules_data(dk, "target", errs);
+  double wt;
+  if (policy_parse_walltime(deck_str(dk, "run.walltime"), &wt) != 0)
+    rule_error(dk, errs, "run.walltime", "bad time: use seconds, MM:SS, HH:MM:SS or D-HH:MM:SS");
   if (!deck_str(dk, "run.dir")[0]) rule_error(dk, errs, "run.dir", "must name a directory");
   if (!deck_str(dk, "output.file")[0]) rule_error(dk, errs, "output.file", "must name a file");
   if (deck_real(dk, "step.momentum") >= 1.0) rule_error(dk, errs, "step.momentum", "must be below 1");

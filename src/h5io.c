@@ -167,6 +167,38 @@ int h5io_read_attr_string(hid_t file, const char *obj, const char *name, char **
   return rc;
 }
 
+static int h5io_read_attr_num(hid_t file, const char *obj, const char *name, hid_t type, void *value)
+{
+  if (H5Aexists_by_name(file, obj, name, H5P_DEFAULT) <= 0) return -1;
+  hid_t a = H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0) return -1;
+  hid_t ft = H5Aget_type(a);
+  H5T_class_t tc = H5Tget_class(ft);
+  int rc = (tc == H5T_INTEGER || tc == H5T_FLOAT) && H5Aread(a, type, value) >= 0 ? 0 : -1;
+  H5Tclose(ft);
+  H5Aclose(a);
+  return rc;
+}
+
+int h5io_read_attr_long(hid_t file, const char *obj, const char *name, long *value)
+{
+  return h5io_read_attr_num(file, obj, name, H5T_NATIVE_LONG, value);
+}
+
+int h5io_read_attr_double(hid_t file, const char *obj, const char *name, double *value)
+{
+  return h5io_read_attr_num(file, obj, name, H5T_NATIVE_DOUBLE, value);
+}
+
+int h5io_read_block(hid_t file, const char *name, long row0, long rows, long cols, double *out, char *err, size_t errlen)
+{
+  long *idx = WOW_NEW(long, rows + 1, "row list");
+  for (long i = 0; i < rows; i++) idx[i] = row0 + i;
+  int rc = h5io_read_rows_double(file, name, idx, rows, cols, out, err, errlen);
+  free(idx);
+  return rc;
+}
+
 int h5io_shape(hid_t file, const char *name, int *rank, long dims[3], int *is_float, char *err, size_t errlen)
 {
   if (!h5io_exists(file, name)) { snprintf(err, errlen, "no dataset '%s'", name); return -1; }

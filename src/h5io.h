@@ -40,6 +40,10 @@ int h5io_read_rows_long(hid_t file, const char *name, const long *rows, long n, 
 int h5io_read_all_double(hid_t file, const char *name, size_t count, double *out, char *err, size_t errlen);
 int h5io_read_all_long(hid_t file, const char *name, size_t count, long *out, char *err, size_t errlen);
 int h5io_read_attr_string(hid_t file, const char *obj, const char *name, char **value);
+int h5io_read_attr_long(hid_t file, const char *obj, const char *name, long *value);
+int h5io_read_attr_double(hid_t file, const char *obj, const char *name, double *value);
+/* Read rows [row0, row0 + rows) of a 2D dataset (independent transfer); 0 or -1. */
+int h5io_read_block(hid_t file, const char *name, long row0, long rows, long cols, double *out, char *err, size_t errlen);
 int h5io_exists(hid_t file, const char *name);
 
 #endif

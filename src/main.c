@@ -16,9 +16,9 @@
 static int main_run(const struct cli *c, MPI_Comm world)
 {
   struct wow_run run;
-  if (run_setup(&run, world, c->deck, c->overrides, c->noverrides, c->check_deck) == 0) {
-    run_flow(&run);
-    run_write_output(&run);
+  if (run_setup(&run, world, c->deck, c->overrides, c->noverrides, c->check_deck, c->restart) == 0) {
+    if (run_flow(&run) == 0) run_write_output(&run);
+    else if (comm_rank(world) == 0) { printf("stopped for restart: run again with --restart latest\n"); fflush(stdout); }
   }
   run_free(&run);
   return 0;

@@ -2,7 +2,9 @@
 #include <config.h>
 #include "run.h"
 #include "mem.h"
+#include "ckpt.h"
 #include "output.h"
+#include "signals.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------ deck */
 
@@ -149,6 +152,7 @@ static void run_fill(struct wow_run *r)
   for (size_t t = 0; t < d; t++) mean[t] /= (double)r->cl.M;
   data_fill(&r->src, &r->deck, m->j0, m->s1, r->x, mean, r->world);
   free(mean);
+  r->target_checksum = ckpt_checksum(r->y, m->nt ? r->cl.row0[m->t0] : 0, m->nt, d, r->grid.pl == 0, r->world);
   data_free(&r->src);
   data_free(&r->tgt);
 }
@@ -169,12 +173,23 @@ static void run_banner(struct wow_run *r)
   if (warn[0]) log_msg(&r->log, "%s", warn);
 }
 
-int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *const *overrides, int noverrides, int check_only)
+static void run_policy(struct wow_run *r)
+{
+  const struct deck *dk = &r->deck;
+  r->policy.every_steps = deck_int(dk, "checkpoint.every_steps");
+  r->policy.every_seconds = 60.0 * deck_real(dk, "checkpoint.every_minutes");
+  policy_parse_walltime(deck_str(dk, "run.walltime"), &r->policy.walltime);
+  r->policy.margin = deck_real(dk, "run.walltime_margin");
+}
+
+int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *const *overrides, int noverrides, int check_only,
+              const char *restart)
 {
   memset(r, 0, sizeof *r);
   r->world = world;
   r->rank = comm_rank(world);
-  log_init(&r->log, r->rank, comm_wtime());
+  r->t_job = comm_wtime();
+  log_init(&r->log, r->rank, r->t_job);
   timer_reset(&r->tm);
   run_load_deck(&r->deck, world, deck_path, overrides, noverrides);
   if (check_only) {
@@ -207,6 +222,9 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
   comm_check_all(world, msg);
   free(path);
   free(header);
+  run_policy(r);
+  if (restart) ckpt_restore(r, restart);
+  signals_install();
   return 0;
 }
 
@@ -219,14 +237,42 @@ static void run_check_finite(const struct wow_run *r, long k, const struct mmd_r
                k, r->step_rule.lr);
 }
 
-void run_flow(struct wow_run *r)
+/* Collective: the stop flags of every rank (signals) and rank 0 (STOP file, clock) decide. */
+static enum policy_action run_decide(struct wow_run *r, long step, double slowest, double ckpt_cost, double last_ckpt)
+{
+  int flag = signals_pending() != 0, any = 0;
+  char *stop = NULL;
+  if (r->rank == 0) {
+    stop = wow_asprintf("%s/STOP", r->dir);
+    if (access(stop, F_OK) == 0) flag = 2;
+  }
+  any = (int)comm_max_long(flag, r->world);
+  int action = POLICY_CONTINUE;
+  if (r->rank == 0) {
+    struct policy_clock c = { step, comm_wtime() - r->t_job, last_ckpt, slowest, ckpt_cost, any != 0 };
+    const char *why = "";
+    action = (int)policy_decide(&r->policy, &c, &why);
+    if (action == POLICY_CHECKPOINT_AND_STOP) {
+      log_msg(&r->log, "stopping after step %ld: %s", step, any == 2 ? "STOP file found" : any ? "signal received" : why);
+      if (any == 2) unlink(stop);
+    }
+  }
+  free(stop);
+  comm_bcast_bytes(&action, sizeof action, 0, r->world);
+  return (enum policy_action)action;
+}
+
+int run_flow(struct wow_run *r)
 {
   const long every = deck_int(&r->deck, "output.every");
   const size_t nx = (size_t)r->mmd.ns * r->cl.d;
   struct mmd_result res;
-  double t_start = comm_wtime(), t_last = t_start;
-  long k_last = 0;
-  for (long k = 0; k <= r->steps; k++) {
+  double t_start = comm_wtime(), t_last = t_start, slowest = 0, last_ckpt = t_start - r->t_job;
+  /* before the first write, guess 1 s plus the bytes at 100 MB/s */
+  double ckpt_cost = 1.0 + 16.0 * (double)r->cl.N * (double)r->cl.d / 1e8;
+  long k_last = r->step0;
+  for (long k = r->step0; k <= r->steps; k++) {
+    double t_step = comm_wtime();
     mmd_eval(&r->mmd, k, r->x, r->y, r->grad, &res);
     run_check_finite(r, k, &res);
     r->hist_F[k] = res.F;
@@ -235,19 +281,38 @@ void run_flow(struct wow_run *r)
     timer_start(&r->tm, TIMER_UPDATE);
     flow_update(&r->step_rule, r->x, r->vel, r->grad, nx);
     timer_stop(&r->tm, TIMER_UPDATE);
+    double now = comm_wtime();
+    if (now - t_step > slowest) slowest = now - t_step;
     if (k % every == 0 || k == r->steps - 1) {
-      double now = comm_wtime();
-      double ms = k > k_last ? 1e3 * (now - t_last) / (double)(k - k_last) : 1e3 * (now - t_start) / (double)(k + 1);
+      double ms = k > k_last ? 1e3 * (now - t_last) / (double)(k - k_last) : 1e3 * (now - t_step);
       log_progress(&r->log, k, r->steps, res.F, res.grad_norm, ms, 1e-3 * ms * (double)(r->steps - 1 - k));
       t_last = now;
       k_last = k;
     }
+    if (k + 1 == r->steps) continue; /* the end-of-run checkpoint follows the loop */
+    enum policy_action act = run_decide(r, k + 1, slowest, ckpt_cost, last_ckpt);
+    if (act == POLICY_CONTINUE) continue;
+    timer_start(&r->tm, TIMER_IO);
+    ckpt_cost = ckpt_write(r, k + 1);
+    timer_stop(&r->tm, TIMER_IO);
+    last_ckpt = comm_wtime() - r->t_job;
+    if (act == POLICY_CHECKPOINT_AND_STOP) {
+      r->t_loop = comm_wtime() - t_start;
+      log_msg(&r->log, "stopped at step %ld of %ld with a checkpoint; go on with --restart latest", k + 1, r->steps);
+      return 1;
+    }
   }
   r->t_loop = comm_wtime() - t_start;
   log_progress(&r->log, r->steps, r->steps, r->hist_F[r->steps], r->hist_gnorm[r->steps],
-               r->steps > 0 ? 1e3 * r->t_loop / (double)(r->steps + 1) : 0.0, 0.0);
-  log_msg(&r->log, "done: %ld steps in %.3f s; F %.6e -> %.6e (ratio %.3g)", r->steps, r->t_loop, r->hist_F[0],
-          r->hist_F[r->steps], r->hist_F[r->steps] != 0 ? r->hist_F[0] / r->hist_F[r->steps] : INFINITY);
+               r->steps > r->step0 ? 1e3 * r->t_loop / (double)(r->steps + 1 - r->step0) : 0.0, 0.0);
+  log_msg(&r->log, "done: steps %ld to %ld in %.3f s; F %.6e -> %.6e (ratio %.3g)", r->step0, r->steps, r->t_loop,
+          r->hist_F[0], r->hist_F[r->steps], r->hist_F[r->steps] != 0 ? r->hist_F[0] / r->hist_F[r->steps] : INFINITY);
+  if (deck_bool(&r->deck, "checkpoint.at_end")) {
+    timer_start(&r->tm, TIMER_IO);
+    ckpt_write(r, r->steps);
+    timer_stop(&r->tm, TIMER_IO);
+  }
+  return 0;
 }
 
 void run_write_output(struct wow_run *r)

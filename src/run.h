@@ -1,8 +1,10 @@
 /* run.h -- the run context: everything one flow run owns, passed explicitly (no globals).
  *
  * run_setup (collective over world): rank 0 parses the deck, every rank receives it; the run
- * directory, used.deck, the data, the grid and the engine are set up.  run_flow runs the steps
- * and logs progress; run_write_output writes the final HDF5 file; run_free releases everything.
+ * directory, used.deck, the data, the grid and the engine are set up, and a restart loads its
+ * checkpoint.  run_flow runs the steps, logs progress and checkpoints as the policy says (stopping
+ * early on a signal, a STOP file or the wall-clock budget); run_write_output writes the final
+ * HDF5 file; run_free releases everything.
  * With check_only, run_setup prints the resolved deck and returns 1 (nothing is written). */
 #ifndef WOW_RUN_H
 #define WOW_RUN_H
@@ -14,6 +16,7 @@
 #include "layout.h"
 #include "log.h"
 #include "mmd.h"
+#include "policy.h"
 #include "provenance.h"
 #include "timer.h"
 
@@ -35,11 +38,19 @@ struct wow_run {
   double *hist_F, *hist_gnorm; /* steps + 1 entries: F at x_0 .. x_steps */
   double t_loop;
   char *dir;
+  /* checkpoints and restarts */
+  struct policy policy;
+  long step0;               /* first step of this job (0, or the restart step) */
+  double elapsed0;          /* seconds of flow before this job (restarts) */
+  double t_job;             /* comm_wtime() at the start of this job */
+  uint64_t target_checksum; /* of the target rows, checked on restart */
 };
 
-/* Returns 0 to go on, 1 when --check-deck is done. */
-int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *const *overrides, int noverrides, int check_only);
-void run_flow(struct wow_run *r);
+/* Returns 0 to go on, 1 when --check-deck is done.  restart: NULL, "latest" or a checkpoint path. */
+int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *const *overrides, int noverrides, int check_only,
+              const char *restart);
+/* Returns 0 when all steps are done, 1 when the run checkpointed and stopped for a restart. */
+int run_flow(struct wow_run *r);
 void run_write_output(struct wow_run *r);
 void run_free(struct wow_run *r);
 

@@ -16,3 +16,10 @@ export OMPI_MCA_rmaps_base_oversubscribe=1
 mpirun_n() { np=$1; shift; "$MPIEXEC" $MPIEXEC_NUMPROC_FLAG "$np" $MPIEXEC_PREFLAGS "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 workdir() { d="$WORKROOT/$1"; rm -rf "$d"; mkdir -p "$d"; echo "$d"; }
+# signal_run SIG NAME: send SIG to the wowflow processes of the run whose command line has run.dir=NAME
+signal_run() {
+  for p in $(pgrep -x wowflow); do
+    tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q "run.dir=$2 " && kill -"$1" "$p"
+  done
+  return 0
+}
