@@ -181,6 +181,7 @@ double ckpt_write(struct wow_run *r, long step)
   int rc = ckpt_write_state(f, r, step, cx, cv, ct);
   ckpt_fault_hook(r, step);
   rc |= h5io_attr_long(f, "/", "complete", 1); /* last */
+  rc |= H5Fflush(f, H5F_SCOPE_GLOBAL) < 0 ? -1 : 0; /* MPI_File_sync: on disk before the rename */
   rc |= h5io_close(f);
   if (!comm_all_ok(r->world, rc == 0)) {
     if (r->rank == 0) unlink(tmp);
@@ -315,6 +316,7 @@ static int ckpt_load(struct wow_run *r, const char *path, const struct ckpt_head
 
 void ckpt_restore(struct wow_run *r, const char *which)
 {
+  const double t0 = comm_wtime();
   const int latest = strcmp(which, "latest") == 0;
   char msg[WOW_ERRLEN] = "";
   long *steps = NULL, n = 1;
@@ -337,7 +339,8 @@ void ckpt_restore(struct wow_run *r, const char *which)
     if (!why[0]) {
       r->step0 = h.step;
       r->elapsed0 = h.elapsed;
-      log_msg(&r->log, "restarted from %s at step %ld (%.1f s of flow before)", path, h.step, h.elapsed);
+      log_msg(&r->log, "restarted from %s at step %ld (%.1f s of flow before; checked and read in %.3f s)", path, h.step,
+              h.elapsed, comm_wtime() - t0);
       if (r->rank == 0 && r->log.tsv) fprintf(r->log.tsv, "# restart from %s at step %ld\n", path, h.step);
       free(path);
       free(steps);
