@@ -71,23 +71,31 @@ static hid_t h5io_lcpl(void)
   return lcpl;
 }
 
-int h5io_write_rows(hid_t file, const char *name, hid_t type, long rows_total, long cols, long row0, long rows, const void *buf)
+/* Create dataset `name` with file space fs and write the ms selection of buf into the fs
+ * selection, collectively.  The caller owns fs and ms. */
+static int h5io_create_write(hid_t file, const char *name, hid_t type, hid_t fs, hid_t ms, const void *buf)
 {
-  int rank = cols > 0 ? 2 : 1, rc = -1;
-  hsize_t dims[2] = { (hsize_t)rows_total, (hsize_t)(cols > 0 ? cols : 1) };
-  hid_t fs = H5Screate_simple(rank, dims, NULL), lcpl = h5io_lcpl();
+  hid_t lcpl = h5io_lcpl();
   hid_t ds = H5Dcreate2(file, name, type, fs, lcpl, H5P_DEFAULT, H5P_DEFAULT);
   hid_t xfer = H5Pcreate(H5P_DATASET_XFER);
   H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE);
-  hsize_t start[2] = { (hsize_t)row0, 0 }, count[2] = { (hsize_t)rows, dims[1] };
-  hid_t ms = H5Screate_simple(rank, count[0] > 0 ? count : dims, NULL);
-  if (rows > 0) H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
-  else { H5Sselect_none(fs); H5Sselect_none(ms); }
-  if (ds >= 0 && H5Dwrite(ds, type, ms, fs, xfer, buf) >= 0) rc = 0;
-  H5Sclose(ms);
+  int rc = (ds >= 0 && H5Dwrite(ds, type, ms, fs, xfer, buf) >= 0) ? 0 : -1;
   H5Pclose(xfer);
   if (ds >= 0) H5Dclose(ds);
   H5Pclose(lcpl);
+  return rc;
+}
+
+int h5io_write_rows(hid_t file, const char *name, hid_t type, long rows_total, long cols, long row0, long rows, const void *buf)
+{
+  int rank = cols > 0 ? 2 : 1;
+  hsize_t dims[2] = { (hsize_t)rows_total, (hsize_t)(cols > 0 ? cols : 1) };
+  hsize_t start[2] = { (hsize_t)row0, 0 }, count[2] = { (hsize_t)rows, dims[1] };
+  hid_t fs = H5Screate_simple(rank, dims, NULL), ms = H5Screate_simple(rank, rows > 0 ? count : dims, NULL);
+  if (rows > 0) H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+  else { H5Sselect_none(fs); H5Sselect_none(ms); }
+  int rc = h5io_create_write(file, name, type, fs, ms, buf);
+  H5Sclose(ms);
   H5Sclose(fs);
   return rc;
 }
@@ -96,18 +104,10 @@ int h5io_write_array(hid_t file, const char *name, hid_t type, int rank, const l
 {
   hsize_t dims[8];
   for (int i = 0; i < rank; i++) dims[i] = (hsize_t)dims_in[i];
-  int rc = -1;
-  hid_t fs = rank > 0 ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR), lcpl = h5io_lcpl();
-  hid_t ds = H5Dcreate2(file, name, type, fs, lcpl, H5P_DEFAULT, H5P_DEFAULT);
-  hid_t xfer = H5Pcreate(H5P_DATASET_XFER);
-  H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE);
-  hid_t ms = H5Scopy(fs);
+  hid_t fs = rank > 0 ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR), ms = H5Scopy(fs);
   if (!writer) { H5Sselect_none(fs); H5Sselect_none(ms); }
-  if (ds >= 0 && H5Dwrite(ds, type, ms, fs, xfer, buf) >= 0) rc = 0;
+  int rc = h5io_create_write(file, name, type, fs, ms, buf);
   H5Sclose(ms);
-  H5Pclose(xfer);
-  if (ds >= 0) H5Dclose(ds);
-  H5Pclose(lcpl);
   H5Sclose(fs);
   return rc;
 }

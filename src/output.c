@@ -63,7 +63,7 @@ static int output_history(hid_t f, const struct wow_run *r)
   return rc;
 }
 
-static int output_meta(hid_t f, const struct wow_run *r)
+int output_write_meta(hid_t f, const struct wow_run *r, const char *kind, long format_version, long step)
 {
   hid_t g = H5Gcreate2(f, "/meta", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (g < 0) return -1;
@@ -75,11 +75,10 @@ static int output_meta(hid_t f, const struct wow_run *r)
   rc |= h5io_attr_string(f, "/meta", "deck_resolved", resolved);
   rc |= prov_write_h5(&r->prov, f, "/meta");
   free(resolved);
-  rc |= h5io_attr_long(f, "/", "format_version", OUTPUT_FORMAT_VERSION);
+  rc |= h5io_attr_long(f, "/", "format_version", format_version);
   rc |= h5io_attr_string(f, "/", "program", "wowflow");
-  rc |= h5io_attr_string(f, "/", "kind", "final");
-  rc |= h5io_attr_long(f, "/", "step", r->steps);
-  rc |= h5io_attr_double(f, "/", "F_final", r->hist_F[r->steps]);
+  rc |= h5io_attr_string(f, "/", "kind", kind);
+  rc |= h5io_attr_long(f, "/", "step", step);
   return rc;
 }
 
@@ -96,7 +95,8 @@ void output_write_final(const struct wow_run *r, const char *path)
   int rc = output_set(f, r, "/flow", 0, r->cl.C, m->j0, m->s1, r->x, m->ns);
   rc |= output_set(f, r, "/target", r->cl.C, r->cl.nc, m->t0, m->j1, r->y, m->nt);
   rc |= output_history(f, r);
-  rc |= output_meta(f, r);
+  rc |= output_write_meta(f, r, "final", OUTPUT_FORMAT_VERSION, r->steps);
+  rc |= h5io_attr_double(f, "/", "F_final", r->hist_F[r->steps]);
   rc |= h5io_close(f);
   if (!comm_all_ok(r->world, rc == 0)) snprintf(msg, sizeof msg, "writing '%s' failed (disk full or I/O error); '%s' was left as it was", tmp, path);
   else output_commit(tmp, path, r->rank, msg, sizeof msg);
