@@ -41,6 +41,8 @@ static const struct deck_key wow_schema[] = {
   { "run.walltime_margin", DECK_REAL, "0", 0, BIG, M, NULL, "seconds kept free at the end of run.walltime" },
   { "output.every", DECK_INT, "10", 1, BIG, M, NULL, "print and log a progress line every N steps" },
   { "output.file", DECK_STRING, "final.h5", 0, 0, M, NULL, "name of the final HDF5 output inside run.dir" },
+  { "output.snapshot_every", DECK_INT, "0", 0, BIG, M, NULL,
+    "write run.dir/snapshots/snap_<step>.h5 (the output layout) every N steps, for pictures (0: none)" },
   DATA_KEYS("source", NULL, "11"),
   DATA_KEYS("target", NULL, "22"),
   { "target.batch", DECK_INT, "0", 0, 1e9, 0, NULL, "target minibatch per class and step, drawn without replacement (0 = whole class)" },

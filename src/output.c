@@ -4,6 +4,7 @@
 #include "h5io.h"
 #include "mem.h"
 #include "run.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,15 +52,29 @@ static int output_set(hid_t f, const struct wow_run *r, const char *grp, int set
   return rc;
 }
 
-static int output_history(hid_t f, const struct wow_run *r)
+static int output_history(hid_t f, const struct wow_run *r, long last)
 {
-  long n = r->steps + 1;
+  long n = last + 1;
   long *step = WOW_NEW(long, n, "history steps");
   for (long k = 0; k < n; k++) step[k] = k;
   int rc = h5io_write_array(f, "/history/step", H5T_NATIVE_LONG, 1, &n, step, r->rank == 0);
   rc |= h5io_write_array(f, "/history/F", H5T_NATIVE_DOUBLE, 1, &n, r->hist_F, r->rank == 0);
   rc |= h5io_write_array(f, "/history/grad_norm", H5T_NATIVE_DOUBLE, 1, &n, r->hist_gnorm, r->rank == 0);
   free(step);
+  return rc;
+}
+
+static int output_timers(hid_t f, const struct wow_run *r, const double *stats)
+{
+  long dims[2] = { TIMER_NPHASES, 3 };
+  struct strbuf names = {0};
+  for (int p = 0; p < TIMER_NPHASES; p++) strbuf_printf(&names, "%s%s", p ? "," : "", timer_name((enum timer_phase)p));
+  char *list = strbuf_take(&names);
+  int rc = h5io_write_array(f, "/timers/seconds", H5T_NATIVE_DOUBLE, 2, dims, stats, r->rank == 0);
+  rc |= h5io_attr_string(f, "/timers/seconds", "phases", list);
+  rc |= h5io_attr_string(f, "/timers/seconds", "columns", "min,mean,max over ranks");
+  rc |= h5io_attr_long(f, "/timers/seconds", "steps", r->steps - r->step0 + 1);
+  free(list);
   return rc;
 }
 
@@ -82,7 +97,7 @@ int output_write_meta(hid_t f, const struct wow_run *r, const char *kind, long f
   return rc;
 }
 
-void output_write_final(const struct wow_run *r, const char *path)
+void output_write_state(const struct wow_run *r, const char *path, const char *kind, long step, const double *timer_stats)
 {
   char *tmp = wow_asprintf("%s.tmp", path);
   char msg[WOW_ERRLEN] = "";
@@ -94,9 +109,10 @@ void output_write_final(const struct wow_run *r, const char *path)
   const struct mmd *m = &r->mmd;
   int rc = output_set(f, r, "/flow", 0, r->cl.C, m->j0, m->s1, r->x, m->ns);
   rc |= output_set(f, r, "/target", r->cl.C, r->cl.nc, m->t0, m->j1, r->y, m->nt);
-  rc |= output_history(f, r);
-  rc |= output_write_meta(f, r, "final", OUTPUT_FORMAT_VERSION, r->steps);
-  rc |= h5io_attr_double(f, "/", "F_final", r->hist_F[r->steps]);
+  rc |= output_history(f, r, step);
+  if (timer_stats) rc |= output_timers(f, r, timer_stats);
+  rc |= output_write_meta(f, r, kind, OUTPUT_FORMAT_VERSION, step);
+  rc |= h5io_attr_double(f, "/", "F_final", r->hist_F[step]);
   rc |= h5io_close(f);
   if (!comm_all_ok(r->world, rc == 0)) snprintf(msg, sizeof msg, "writing '%s' failed (disk full or I/O error); '%s' was left as it was", tmp, path);
   else output_commit(tmp, path, r->rank, msg, sizeof msg);

@@ -1,6 +1,7 @@
-/* output.h -- the final output file of a run (layout in docs/format.md), written collectively with
- * parallel HDF5 as PATH.tmp, closed, success agreed on all ranks, then renamed by rank 0 (with an
- * fsync of the directory): a crash never leaves a half-written file under the final name. */
+/* output.h -- the output files of a run, the final file and the snapshots (layout in
+ * docs/format.md), written collectively with parallel HDF5 as PATH.tmp, closed, success agreed on
+ * all ranks, then renamed by rank 0 (with an fsync of the directory): a crash never leaves a
+ * half-written file under the final name. */
 #ifndef WOW_OUTPUT_H
 #define WOW_OUTPUT_H
 
@@ -11,7 +12,9 @@ struct wow_run;
 
 #define OUTPUT_FORMAT_VERSION 1
 
-void output_write_final(const struct wow_run *r, const char *path);
+/* Collective: the state at step k (x_k, target, loss history F_0 .. F_k) as a file of `kind`
+ * "final" or "snapshot"; timer_stats (TIMER_NPHASES x 3: min, mean, max seconds) or NULL. */
+void output_write_state(const struct wow_run *r, const char *path, const char *kind, long step, const double *timer_stats);
 /* Collective: the /meta group (deck as given and resolved, provenance) and the root attributes
  * format_version, program, kind and step shared by output files and checkpoints.  0 or -1. */
 int output_write_meta(hid_t f, const struct wow_run *r, const char *kind, long format_version, long step);

@@ -237,6 +237,26 @@ static void run_check_finite(const struct wow_run *r, long k, const struct mmd_r
                k, r->step_rule.lr);
 }
 
+/* Collective: a snapshot of x_k (after the evaluation of step k, before its update). */
+static void run_snapshot(struct wow_run *r, long k)
+{
+  const long every = deck_int(&r->deck, "output.snapshot_every");
+  if (every <= 0 || k % every != 0) return;
+  timer_start(&r->tm, TIMER_IO);
+  char msg[WOW_ERRLEN] = "";
+  char *dir = wow_asprintf("%s/snapshots", r->dir), *path = wow_asprintf("%s/snap_%08ld.h5", dir, k);
+  if (r->rank == 0 && run_mkdirs(dir, msg, sizeof msg) != 0) {
+    char tmp[WOW_ERRLEN];
+    snprintf(tmp, sizeof tmp, "snapshots: %s", msg);
+    snprintf(msg, sizeof msg, "%s", tmp);
+  }
+  comm_check_all(r->world, msg);
+  output_write_state(r, path, "snapshot", k, NULL);
+  free(dir);
+  free(path);
+  timer_stop(&r->tm, TIMER_IO);
+}
+
 /* Collective: the stop flags of every rank (signals) and rank 0 (STOP file, clock) decide. */
 static enum policy_action run_decide(struct wow_run *r, long step, double slowest, double ckpt_cost, double last_ckpt)
 {
@@ -277,6 +297,7 @@ int run_flow(struct wow_run *r)
     run_check_finite(r, k, &res);
     r->hist_F[k] = res.F;
     r->hist_gnorm[k] = res.grad_norm;
+    run_snapshot(r, k);
     if (k == r->steps) break; /* the last evaluation only measures F at x_steps */
     timer_start(&r->tm, TIMER_UPDATE);
     flow_update(&r->step_rule, r->x, r->vel, r->grad, nx);
@@ -317,16 +338,16 @@ int run_flow(struct wow_run *r)
 
 void run_write_output(struct wow_run *r)
 {
-  timer_start(&r->tm, TIMER_IO);
+  double stats[TIMER_NPHASES * 3];
+  if (r->rank == 0) printf("phase timers over %d ranks:\n", r->grid.size);
+  timer_report(&r->tm, r->world, r->rank == 0 ? stdout : NULL, stats);
   char *path = wow_asprintf("%s/%s", r->dir, deck_str(&r->deck, "output.file"));
-  output_write_final(r, path);
-  timer_stop(&r->tm, TIMER_IO);
+  output_write_state(r, path, "final", r->steps, stats);
   log_msg(&r->log, "wrote %s", path);
   free(path);
-  if (r->rank == 0) printf("phase timers over %d ranks:\n", r->grid.size);
-  timer_report(&r->tm, r->world, r->rank == 0 ? stdout : NULL, NULL);
   fflush(stdout);
 }
+
 
 void run_free(struct wow_run *r)
 {
