@@ -31,30 +31,33 @@ void sort1d_work_free(struct sort1d_work *w)
   memset(w, 0, sizeof *w);
 }
 
-/* rank_i = #{j < i : v_j <= v_i} + #{j > i : v_j < v_i}: the stable rank, ties by index.
- * Branch-free counting loops, compiled for AVX-512, AVX2 and plain x86-64 (picked at load time). */
+/* less[i] = #{j : v_j < v_i}: fixed-length, branch-free counting loops that the compiler
+ * vectorises; compiled for AVX-512, AVX2 and plain x86-64 (picked at load time). */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
-static void sort1d_ranks(const double *c, size_t n, long *rank)
+static void sort1d_count_less(const double *c, size_t n, long *less)
 {
   for (size_t i = 0; i < n; i++) {
     const double ci = c[i];
     long r = 0;
-    for (size_t j = 0; j < i; j++) r += (c[j] <= ci);
-    for (size_t j = i + 1; j < n; j++) r += (c[j] < ci);
-    rank[i] = r;
+    for (size_t j = 0; j < n; j++) r += (c[j] < ci);
+    less[i] = r;
   }
 }
 
+/* Equal values share less[i]; taking indices in increasing order and the next free slot from
+ * less[i] on places ties in index order: the stable rank. */
 int sort1d_rank(const double *v, size_t n, double *sorted, int *perm)
 {
   double c[SORT1D_RANK_MAX];
-  long rank[SORT1D_RANK_MAX];
+  long less[SORT1D_RANK_MAX];
+  unsigned char used[SORT1D_RANK_MAX];
   int nan = 0;
   for (size_t i = 0; i < n; i++) {
     c[i] = v[i] + 0.0; /* -0.0 -> +0.0 */
     nan |= (c[i] != c[i]);
+    used[i] = 0;
   }
   if (nan) {
     for (size_t i = 0; i < n; i++) { perm[i] = (int)i; sorted[i] = v[i]; }
@@ -64,13 +67,16 @@ int sort1d_rank(const double *v, size_t n, double *sorted, int *perm)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized" /* c[0..n) is set above; n <= SORT1D_RANK_MAX */
 #endif
-  sort1d_ranks(c, n, rank);
+  sort1d_count_less(c, n, less);
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
   for (size_t i = 0; i < n; i++) {
-    perm[rank[i]] = (int)i;
-    sorted[rank[i]] = c[i];
+    long r = less[i];
+    while (used[r]) r++; /* only for ties */
+    used[r] = 1;
+    perm[r] = (int)i;
+    sorted[r] = c[i];
   }
   return 0;
 }
