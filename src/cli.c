@@ -20,6 +20,10 @@ const char *cli_usage(void)
          "      F, the SW matrix and the WoW gradient for x (C,n,d), y (C2,m,d), theta (L,d) in FILE.h5\n"
          "  wowflow compare A.h5 B.h5 [--rtol R] [--atol A]\n"
          "      compare the particles and loss history of two output files (exit 1 if they differ)\n"
+         "  wowflow bench [--classes C] [--n N] [--m M] [--d D] [--projections L] [--steps S] [--warmup W]\n"
+         "                [--batch B] [--kernel K] [--estimator E] [--tsv FILE]\n"
+         "      time S steps on synthetic Gaussian classes (C source and C target classes of n and m points\n"
+         "      in R^d); prints ms per step, phase times, GEMM rate against the GEMM floor, memory\n"
          "  wowflow --version | --help | --reference-deck\n";
 }
 
@@ -126,6 +130,44 @@ static int cli_compare(int argc, char **argv, int i, struct cli *c, char *err, s
   return 0;
 }
 
+static int cli_bench(int argc, char **argv, int i, struct cli *c, char *err, size_t len)
+{
+  c->classes = 10; c->n = 200; c->m = 200; c->d = 784; c->L = 500; c->steps = 10; c->warmup = 2;
+  c->kernel = "riesz"; c->estimator = "exact"; c->precision = "double"; c->r = 1.0; c->seed = 1;
+  struct { const char *opt; long *dst; long min; } ints[] = {
+    { "--classes", &c->classes, 1 }, { "--n", &c->n, 1 }, { "--m", &c->m, 1 }, { "--d", &c->d, 1 },
+    { "--projections", &c->L, 1 }, { "--steps", &c->steps, 1 }, { "--warmup", &c->warmup, 0 }, { "--batch", &c->batch, 0 },
+  };
+  for (; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    int done = 0;
+    for (size_t k = 0; k < sizeof ints / sizeof ints[0] && !done; k++) {
+      if (strcmp(a, ints[k].opt) != 0) continue;
+      if (cli_long(a, v, ints[k].dst, err, len)) return -1;
+      if (*ints[k].dst < ints[k].min) { snprintf(err, len, "command line: %s must be at least %ld", a, ints[k].min); return -1; }
+      done = 1;
+    }
+    if (done) { i++; continue; }
+    if (!v && a[0] == '-') { snprintf(err, len, "command line: option %s needs a value", a); return -1; }
+    if (strcmp(a, "--kernel") == 0) c->kernel = v;
+    else if (strcmp(a, "--estimator") == 0) c->estimator = v;
+    else if (strcmp(a, "--tsv") == 0) c->tsv = v;
+    else if (strcmp(a, "--precision") == 0) c->precision = v;
+    else { snprintf(err, len, "command line: unknown option '%s' for bench (see wowflow --help)", a); return -1; }
+    i++;
+  }
+  if (strcmp(c->estimator, "exact") && strcmp(c->estimator, "quantile")) {
+    snprintf(err, len, "command line: --estimator must be exact or quantile, got '%s'", c->estimator);
+    return -1;
+  }
+  if (strcmp(c->precision, "double")) {
+    snprintf(err, len, "command line: --precision %s: only double precision is implemented so far", c->precision);
+    return -1;
+  }
+  c->quantiles = 100;
+  return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t len)
 {
   memset(c, 0, sizeof *c);
@@ -137,6 +179,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t len)
   if (!strcmp(a, "--reference-deck")) { c->cmd = CLI_REFERENCE; return 0; }
   if (!strcmp(a, "grad")) { c->cmd = CLI_GRAD; return cli_grad(argc, argv, 2, c, err, len); }
   if (!strcmp(a, "compare")) { c->cmd = CLI_COMPARE; return cli_compare(argc, argv, 2, c, err, len); }
+  if (!strcmp(a, "bench")) { c->cmd = CLI_BENCH; return cli_bench(argc, argv, 2, c, err, len); }
   c->cmd = CLI_RUN;
   return cli_run(argc, argv, !strcmp(a, "run") ? 2 : 1, c, err, len);
 }

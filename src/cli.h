@@ -4,13 +4,15 @@
  *   wowflow grad FILE.h5 --out OUT.h5 [--kernel K] [--h H] [--r R] [--estimator exact|quantile]
  *                        [--quantiles Q] [--seed S]
  *   wowflow compare A.h5 B.h5 [--rtol R] [--atol A]
+ *   wowflow bench [--classes C --n N --m M --d D --projections L --steps S --warmup W
+ *                  --batch B --kernel K --estimator E --tsv FILE]
  *   wowflow --version | --help | --reference-deck */
 #ifndef WOW_CLI_H
 #define WOW_CLI_H
 
 #include <stddef.h>
 
-enum cli_cmd { CLI_RUN, CLI_GRAD, CLI_COMPARE, CLI_VERSION, CLI_HELP, CLI_REFERENCE };
+enum cli_cmd { CLI_RUN, CLI_GRAD, CLI_COMPARE, CLI_BENCH, CLI_VERSION, CLI_HELP, CLI_REFERENCE };
 
 struct cli {
   enum cli_cmd cmd;
@@ -26,6 +28,9 @@ struct cli {
   /* compare */
   const char *a, *b;
   double rtol, atol;
+  /* bench */
+  long classes, n, m, d, L, steps, warmup, batch;
+  const char *tsv, *precision;
 };
 
 int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t len);

@@ -1,7 +1,8 @@
 /* commands.h -- the subcommands besides the flow run.  Each is collective over world and returns
  * the process exit status (0 success); input errors end the job through comm_check_all.
  *   cmd_grad:    F, the SW matrix and the WoW gradient for given x, y and directions (cross-check)
- *   cmd_compare: compare two output files (particles, labels, loss history) within tolerances */
+ *   cmd_compare: compare two output files (particles, labels, loss history) within tolerances
+ *   cmd_bench:   time steps on synthetic classes against the GEMM floor (docs/performance.md) */
 #ifndef WOW_COMMANDS_H
 #define WOW_COMMANDS_H
 
@@ -11,5 +12,6 @@
 
 int cmd_grad(const struct cli *c, MPI_Comm world);
 int cmd_compare(const struct cli *c, MPI_Comm world);
+int cmd_bench(const struct cli *c, MPI_Comm world);
 
 #endif

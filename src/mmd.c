@@ -51,6 +51,15 @@ static void mmd_alloc(struct mmd *m)
     m->subset = WOW_NEW(int, (size_t)mx, "minibatch rows");
   }
   sort1d_work_init(&m->sw, (size_t)m->nmax);
+  m->gram = !m->set.force_loops && m->set.estimator == MMD_EXACT && m->set.kernel.p == 2;
+  for (int j = 1; j < cl->nc; j++) m->gram &= cl->bsize[j] == cl->bsize[0];
+  if (m->gram) {
+    m->G = WOW_NEW(double, nown * (size_t)cl->nc + 1, "Gram rows");
+    m->norm2 = WOW_NEW(double, (size_t)cl->nc, "squared norms");
+    m->W = WOW_NEW(double, (size_t)(m->s1 - m->j0) * (size_t)cl->nc + 1, "displacement weights");
+    m->Asorted = WOW_NEW(double, (size_t)m->Lb * (size_t)m->ns + 1, "sorted displacement sums");
+    m->near = WOW_ZNEW(unsigned char, nown * (size_t)cl->nc + 1, "near pairs");
+  }
 }
 
 void mmd_init(struct mmd *m, const struct mmd_setup *set, const struct wow_clouds *cl, const struct comm_grid *grid,
@@ -81,6 +90,7 @@ void mmd_free(struct mmd *m)
   free(m->soff); free(m->col); free(m->gcount); free(m->gdispl); free(m->theta); free(m->proj); free(m->sorted);
   free(m->knots); free(m->levels); free(m->ybatch); free(m->S); free(m->S2); free(m->A); free(m->acc);
   free(m->dq); free(m->perm); free(m->subset_work); free(m->subset);
+  free(m->G); free(m->norm2); free(m->W); free(m->Asorted); free(m->near);
   sort1d_work_free(&m->sw);
   memset(m, 0, sizeof *m);
 }
@@ -157,9 +167,50 @@ static double mmd_pair_cost(const struct mmd *m, int j, int k, long l, int p)
   return ot1d_cost(mmd_sorted(m, j, l), (size_t)m->cl->bsize[j], mmd_sorted(m, k, l), (size_t)m->cl->bsize[k], p);
 }
 
+/* Pass 1 as a GEMM (all classes of n atoms, exact W2): with s_j the sorted projections of class j
+ * over the own directions (one row of Lb*n values), sum_l W2^2 = (|s_j|^2 + |s_k|^2 - 2 s_j.s_k) / n.
+ * Where that difference is below 1e-6 of |s_j|^2 + |s_k|^2 (near-identical classes), rounding
+ * would dominate, so those pairs are summed difference-first as in the loops (and marked near,
+ * for pass 2).  The relative rounding error of every pair stays below about 1e-10. */
+static void mmd_row_costs_gram(struct mmd *m)
+{
+  const struct wow_clouds *cl = m->cl;
+  const int nc = cl->nc, nown = m->j1 - m->j0;
+  const long K = m->Lb * cl->bsize[0];
+  for (int j = 0; j < nc; j++) {
+    const double *a = m->sorted + m->soff[j];
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    long i = 0;
+    for (; i + 4 <= K; i += 4) { s0 += a[i] * a[i]; s1 += a[i + 1] * a[i + 1]; s2 += a[i + 2] * a[i + 2]; s3 += a[i + 3] * a[i + 3]; }
+    for (; i < K; i++) s0 += a[i] * a[i];
+    m->norm2[j] = (s0 + s1) + (s2 + s3);
+  }
+  if (nown > 0 && K > 0)
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nown, nc, (int)K, 1.0, m->sorted + m->soff[m->j0], (int)K, m->sorted,
+                (int)K, 0.0, m->G, nc);
+  const double n = (double)cl->bsize[0];
+  for (int j = m->j0; j < m->j1; j++) {
+    double *row = m->S + (size_t)(j - m->j0) * (size_t)nc;
+    const double *g = m->G + (size_t)(j - m->j0) * (size_t)nc;
+    unsigned char *near = m->near + (size_t)(j - m->j0) * (size_t)nc;
+    for (int k = 0; k < nc; k++) {
+      row[k] = 0.0;
+      near[k] = 0;
+      if (k == j || (j >= cl->C && k < cl->C) || K == 0) continue;
+      double scale = m->norm2[j] + m->norm2[k], v = scale - 2.0 * g[k];
+      if (v > 1e-6 * scale) { row[k] = v / n; continue; }
+      near[k] = 1;
+      double s = 0.0;
+      for (long l = 0; l < m->Lb; l++) s += mmd_pair_cost(m, j, k, l, 2);
+      row[k] = s;
+    }
+  }
+}
+
 /* Pass 1: partial sums over own directions of the 1D costs of own rows against needed columns. */
 static void mmd_row_costs(struct mmd *m)
 {
+  if (m->gram) { mmd_row_costs_gram(m); return; }
   const struct wow_clouds *cl = m->cl;
   const int p = m->set.kernel.p;
   if (m->set.estimator == MMD_QUANTILE)
@@ -201,9 +252,54 @@ static double mmd_local_F(const struct mmd *m)
   return F;
 }
 
+/* Pass 2 as a GEMM (same condition as the Gram form): for class c and each (direction, rank),
+ * acc = sum_k a_ck (t - s_k) = (sum_k a_ck) t - sum_k a_ck s_k: one product W S with
+ * W[c][c] = sum_k a_ck and W[c][k] = -a_ck, then un-sorted into A.  Near pairs (pass 1) would
+ * cancel badly in that form (a_ck is large where s_k is close to t): they are added
+ * difference-first instead. */
+static void mmd_displacements_gram(struct mmd *m)
+{
+  const struct wow_clouds *cl = m->cl;
+  const struct kernel *K = &m->set.kernel;
+  const int nc = cl->nc, nsrc = m->s1 - m->j0;
+  const long n = cl->bsize[0], Kd = m->Lb * n;
+  if (nsrc == 0 || Kd == 0) return;
+  for (int c = m->j0; c < m->s1; c++) {
+    const double *row = m->S + (size_t)(c - m->j0) * (size_t)nc;
+    const unsigned char *near = m->near + (size_t)(c - m->j0) * (size_t)nc;
+    double *w = m->W + (size_t)(c - m->j0) * (size_t)nc, diag = 0.0;
+    for (int k = 0; k < nc; k++) {
+      double a = k == c || near[k] ? 0.0 : (k < cl->C ? 1.0 : -1.0) * cl->weight[k] * 2.0 * kernel_dphi(K, row[k]);
+      w[k] = -a;
+      diag += a;
+    }
+    w[c] = diag;
+  }
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nsrc, (int)Kd, nc, 1.0, m->W, nc, m->sorted, (int)Kd, 0.0, m->Asorted, (int)Kd);
+  for (int c = m->j0; c < m->s1; c++) {
+    const double *row = m->S + (size_t)(c - m->j0) * (size_t)nc;
+    const unsigned char *near = m->near + (size_t)(c - m->j0) * (size_t)nc;
+    double *accs = m->Asorted + (size_t)(c - m->j0) * (size_t)Kd;
+    for (int k = 0; k < nc; k++) {
+      if (!near[k]) continue;
+      double a = (k < cl->C ? 1.0 : -1.0) * cl->weight[k] * 2.0 * kernel_dphi(K, row[k]);
+      if (a != 0.0)
+        for (long l = 0; l < m->Lb; l++) ot1d_disp_acc(mmd_sorted(m, c, l), (size_t)n, mmd_sorted(m, k, l), (size_t)n, 2, a, accs + l * n);
+    }
+  }
+  for (int c = m->j0; c < m->s1; c++)
+    for (long l = 0; l < m->Lb; l++) {
+      const int *perm = mmd_perm(m, c, l);
+      const double *acc = m->Asorted + (size_t)(c - m->j0) * (size_t)Kd + (size_t)(l * n);
+      double *Arow = m->A + (size_t)l * (size_t)m->ns + (size_t)m->col[c];
+      for (long r = 0; r < n; r++) Arow[perm[r]] = acc[r];
+    }
+}
+
 /* Pass 2: displacement sums of own source classes, un-sorted into A (Lb x ns). */
 static void mmd_displacements(struct mmd *m)
 {
+  if (m->gram) { mmd_displacements_gram(m); return; }
   const struct wow_clouds *cl = m->cl;
   const struct kernel *K = &m->set.kernel;
   const int p = K->p, Q = m->set.Q;

@@ -29,6 +29,7 @@ struct mmd_setup {
   const double *fixed_theta; /* L x d directions used as given (grad subcommand), or NULL */
   const double *fixed_levels;/* L x Q quantile levels used as given, or NULL */
   int want_sw2;              /* also keep SW_2^2 when the kernel uses SW_1 (grad subcommand) */
+  int force_loops;           /* never use the GEMM (Gram) form of the pairwise transports (tests) */
 };
 
 struct mmd_result {
@@ -52,6 +53,9 @@ struct mmd {
   int *gcount, *gdispl; /* Pc: allgather counts and displacements along class_comm */
   double *theta, *proj, *sorted, *knots, *levels, *ybatch, *S, *S2, *A, *acc, *dq;
   int *perm, *subset_work, *subset;
+  int gram;                 /* all classes the same size, exact W2: pairwise transports as GEMMs */
+  double *G, *norm2, *W, *Asorted; /* Gram rows, squared norms, displacement weights, sorted sums */
+  unsigned char *near;      /* own rows x nc: pairs too close for the GEMM form, done difference-first */
   struct sort1d_work sw;
   double F_local;
 };

@@ -86,13 +86,15 @@ static void fill_random(double *a, size_t n, uint64_t seed, double scale)
   for (size_t i = 0; i < n; i++) a[i] *= scale;
 }
 
-static void test_fd(MPI_Comm world, int Pc, const char *kernel, double h, double r, enum mmd_estimator est, long batch)
+static const long unequal[5] = { 5, 8, 6, 7, 4 }, equal[5] = { 6, 6, 6, 6, 6 };
+
+static void test_fd(MPI_Comm world, int Pc, const char *kernel, double h, double r, enum mmd_estimator est, long batch, const long *sizes)
 {
-  struct problem p = { .C = 3, .C2 = 2, .d = 3, .L = 7, .batch = batch,
-                       .sizes = { 5, 8, 6, 7, 4 }, .weights = { 0.2, 0.5, 0.3, 0.6, 0.4 } };
+  struct problem p = { .C = 3, .C2 = 2, .d = 3, .L = 7, .batch = batch, .weights = { 0.2, 0.5, 0.3, 0.6, 0.4 } };
+  memcpy(p.sizes, sizes, 5 * sizeof *sizes);
   struct mmd_setup set = { .estimator = est, .Q = 12, .seed = 5 };
   kernel_init(&set.kernel, kernel, h, r);
-  long N = 19, M = 11;
+  long N = sizes[0] + sizes[1] + sizes[2], M = sizes[3] + sizes[4];
   p.X = WOW_NEW(double, N * 3, "X");
   p.Y = WOW_NEW(double, M * 3, "Y");
   p.theta = WOW_NEW(double, p.L * 3, "theta");
@@ -120,7 +122,8 @@ static void test_fd(MPI_Comm world, int Pc, const char *kernel, double h, double
   CHECK(errmax <= 1e-6 * (1 + gmax) && gmax > 1e-3, "%s %s batch %ld: max |fd - grad| = %.3e, max |grad| = %.3e", kernel,
         est == MMD_EXACT ? "exact" : "quantile", batch, errmax, gmax);
   if (comm_rank(world) == 0)
-    printf("fd %-8s %-8s batch %ld: max|fd - grad| %.2e  max|grad| %.2e\n", kernel, est == MMD_EXACT ? "exact" : "quantile", batch, errmax, gmax);
+    printf("fd %-8s %-8s batch %ld %s: max|fd - grad| %.2e  max|grad| %.2e\n", kernel, est == MMD_EXACT ? "exact" : "quantile", batch,
+           p.m.gram ? "GEMM form" : "loops    ", errmax, gmax);
   free(grad);
   free(Xp);
   problem_free(&p);
@@ -192,6 +195,40 @@ static void test_closed_forms(MPI_Comm world, int Pc)
   free(p.X); free(p.Y); free(p.theta);
 }
 
+/* The GEMM form equals the loops: random classes of 7 atoms, plus a pair 1e-9 apart (the guard). */
+static void test_gram_vs_loops(MPI_Comm world, int Pc)
+{
+  double F[2], *grad[2], S[2][36];
+  for (int loops = 0; loops < 2; loops++) {
+    struct problem p = { .C = 3, .C2 = 3, .d = 5, .L = 13, .sizes = { 7, 7, 7, 7, 7, 7 }, .weights = { 1, 2, 3, 1, 1, 2 } };
+    struct mmd_setup set = { .estimator = MMD_EXACT, .Q = 10, .seed = 1, .force_loops = loops };
+    kernel_init(&set.kernel, "riesz", 0, 1);
+    p.X = WOW_NEW(double, 21 * 5, "X");
+    p.Y = WOW_NEW(double, 21 * 5, "Y");
+    p.theta = WOW_NEW(double, 13 * 5, "theta");
+    fill_random(p.X, 21 * 5, 7, 1.0);
+    fill_random(p.Y, 21 * 5, 8, 1.0);
+    for (int i = 0; i < 7 * 5; i++) p.Y[i] = p.X[i] + 1e-9 * p.Y[i]; /* target 0 within 1e-9 of source 0 */
+    rng_directions(9, 0, 0, 13, 5, p.theta);
+    problem_init(&p, world, Pc, &set);
+    CHECK(p.m.gram == !loops, "the GEMM form was %s", p.m.gram ? "used with force_loops" : "not used for equal sizes");
+    grad[loops] = WOW_NEW(double, 21 * 5, "grad");
+    F[loops] = eval_full(&p, p.X, grad[loops]);
+    mmd_stat_matrix(&p.m, 1, S[loops]);
+    problem_free(&p);
+    free(p.X); free(p.Y); free(p.theta);
+  }
+  double e = 0, gm = 0, se = 0;
+  for (int i = 0; i < 105; i++) { e = fmax(e, fabs(grad[0][i] - grad[1][i])); gm = fmax(gm, fabs(grad[1][i])); }
+  for (int i = 0; i < 36; i++) se = fmax(se, fabs(S[0][i] - S[1][i]) / fmax(S[1][i], 1e-300));
+  CHECK(fabs(F[0] - F[1]) <= 1e-12 * fabs(F[1]) && e <= 1e-10 * gm && se <= 1e-8,
+        "GEMM form vs loops: F %.17g vs %.17g, gradient %.2e, SW matrix relative %.2e", F[0], F[1], e / gm, se);
+  CHECK(S[1][3] > 0 && S[1][3] < 1e-15, "the near-identical pair: SW2^2 = %.3e", S[1][3]);
+  if (comm_rank(world) == 0) printf("GEMM form vs loops: gradient %.2e relative, SW matrix %.2e relative (near pair %.3e)\n", e / gm, se, S[1][3]);
+  free(grad[0]);
+  free(grad[1]);
+}
+
 static double normal_quantile(double u)
 {
   double lo = -10, hi = 10;
@@ -233,10 +270,13 @@ int main(int argc, char **argv)
   const char *kernels[] = { "riesz", "gaussian", "laplace", "imq" };
   const double hs[] = { 0, 0.7, 0.8, 0.5 };
   for (int k = 0; k < 4; k++)
-    for (int e = 0; e < 2; e++) test_fd(world, Pc, kernels[k], hs[k], 1.0, e ? MMD_QUANTILE : MMD_EXACT, 0);
-  test_fd(world, Pc, "riesz", 0, 1.5, MMD_EXACT, 0);
-  test_fd(world, Pc, "riesz", 0, 1.0, MMD_EXACT, 3);
-  test_fd(world, Pc, "gaussian", 0.7, 1.0, MMD_QUANTILE, 3);
+    for (int e = 0; e < 2; e++) test_fd(world, Pc, kernels[k], hs[k], 1.0, e ? MMD_QUANTILE : MMD_EXACT, 0, unequal);
+  test_fd(world, Pc, "riesz", 0, 1.5, MMD_EXACT, 0, unequal);
+  test_fd(world, Pc, "riesz", 0, 1.0, MMD_EXACT, 3, unequal);
+  test_fd(world, Pc, "gaussian", 0.7, 1.0, MMD_QUANTILE, 3, unequal);
+  for (int k = 0; k < 4; k++) test_fd(world, Pc, kernels[k], hs[k], 1.0, MMD_EXACT, 0, equal); /* GEMM form (not laplace) */
+  test_fd(world, Pc, "riesz", 0, 1.0, MMD_EXACT, 4, equal);                                     /* batches of 4 < 6: loops */
+  test_gram_vs_loops(world, Pc);
   test_closed_forms(world, Pc);
   test_gaussian_1d(world, Pc);
   int total = (int)comm_sum_long(failures, world);

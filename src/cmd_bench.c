@@ -1,0 +1,161 @@
+/* cmd_bench.c -- 'wowflow bench': the performance harness (see commands.h, docs/performance.md).
+ * Synthetic Gaussian classes, the production engine, S timed steps after W warm-up steps; the
+ * GEMM floor is the three products of a step (source projection, target projection, gradient)
+ * timed alone on the same shapes under the same BLAS. */
+#include <config.h>
+#include "commands.h"
+#include "comm.h"
+#include "flow.h"
+#include "layout.h"
+#include "mem.h"
+#include "mmd.h"
+#include "provenance.h"
+#include "rng.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+extern char *openblas_get_corename(void) __attribute__((weak));
+
+static int bench_cmp(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Rows of clouds [j0, j1): class j is N(mean_j, 0.25 I) with mean_j ~ N(0, I). */
+static void bench_fill(const struct wow_clouds *cl, int j0, int j1, double *out)
+{
+  const size_t d = cl->d;
+  double *mean = WOW_NEW(double, d, "bench mean");
+  for (int j = j0; j < j1; j++) {
+    rng_normals(1, RNG_CLASS_MEANS, 0, (uint64_t)j, 0, d, mean);
+    for (long i = 0; i < cl->size[j]; i++, out += d) {
+      rng_normals(1, RNG_SOURCE_DATA, (uint64_t)j, (uint64_t)i, 0, d, out);
+      for (size_t t = 0; t < d; t++) out[t] = mean[t] + 0.5 * out[t];
+    }
+  }
+  free(mean);
+}
+
+/* Seconds of the three GEMMs of a step on this rank's shapes (best of 3). */
+static double bench_gemm_floor(const struct mmd *m, double *flops)
+{
+  const int d = (int)m->cl->d, Lb = (int)m->Lb, ns = (int)m->ns, nt = (int)m->ntb;
+  *flops = 2.0 * d * Lb * (double)(2 * ns + nt);
+  if (Lb == 0 || (ns == 0 && nt == 0)) return 0.0;
+  double *A = WOW_ZNEW(double, (size_t)Lb * d, "floor A"), *X = WOW_ZNEW(double, (size_t)(ns + nt + 1) * d, "floor X");
+  double *P = WOW_ZNEW(double, (size_t)Lb * (ns + nt + 1), "floor P"), *G = WOW_ZNEW(double, (size_t)(ns + 1) * d, "floor G");
+  double best = 1e300;
+  for (int rep = 0; rep < 3; rep++) {
+    double t = comm_wtime();
+    if (ns) cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, ns, d, 1.0, A, d, X, d, 0.0, P, ns + nt);
+    if (nt) cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, nt, d, 1.0, A, d, X + (size_t)ns * d, d, 0.0, P + ns, ns + nt);
+    if (ns) cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ns, d, Lb, 1.0, P, ns + nt, A, d, 0.0, G, d);
+    t = comm_wtime() - t;
+    if (t < best) best = t;
+  }
+  free(A); free(X); free(P); free(G);
+  return best;
+}
+
+static void bench_tsv(const struct cli *c, int P, const struct comm_grid *g, const double *ms, double floor_ms, const double *phase_ms,
+                      double gflops, double peak, double rss, const char *kernel)
+{
+  struct stat st;
+  int fresh = stat(c->tsv, &st) != 0 || st.st_size == 0;
+  FILE *f = fopen(c->tsv, "a");
+  if (!f) { fprintf(stderr, "wowflow: warning: cannot append to %s\n", c->tsv); return; }
+  if (fresh) {
+    fprintf(f, "ranks\tPc\tPl\tclasses\tn\tm\td\tL\tbatch\tkernel\testimator\tmedian_ms\tmin_ms\tmax_ms\tgemm_floor_ms\tstep_over_floor");
+    for (int p = 0; p < TIMER_NPHASES; p++) fprintf(f, "\t%s_ms", timer_name((enum timer_phase)p));
+    fprintf(f, "\tgemm_gflops\tdgemm_peak_gflops\tpeak_rss_mb\tblas_kernel\n");
+  }
+  fprintf(f, "%d\t%d\t%d\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%s\t%s\t%.4f\t%.4f\t%.4f\t%.4f\t%.3f", P, g->Pc, g->Pl, c->classes, c->n, c->m, c->d,
+          c->L, c->batch, c->kernel, c->estimator, ms[0], ms[1], ms[2], floor_ms, floor_ms > 0 ? ms[0] / floor_ms : 0.0);
+  for (int p = 0; p < TIMER_NPHASES; p++) fprintf(f, "\t%.4f", phase_ms[p]);
+  fprintf(f, "\t%.2f\t%.2f\t%.1f\t%s\n", gflops, peak, rss, kernel);
+  fclose(f);
+}
+
+int cmd_bench(const struct cli *c, MPI_Comm world)
+{
+  const int P = comm_size(world), rank = comm_rank(world);
+  const int C = (int)c->classes;
+  long *sizes = WOW_NEW(long, 2 * C, "sizes");
+  double *w = WOW_NEW(double, 2 * C, "weights");
+  for (int j = 0; j < 2 * C; j++) { sizes[j] = j < C ? c->n : c->m; w[j] = 1.0; }
+  struct wow_clouds cl;
+  layout_clouds_init(&cl, C, C, (size_t)c->d, sizes, w, c->batch);
+  struct comm_grid grid;
+  comm_grid_create(world, layout_auto_groups(&cl, c->L, P), &grid);
+  struct wow_part part;
+  layout_part_init(&part, &cl, c->L, grid.Pc, grid.Pl);
+  struct timers tm;
+  timer_reset(&tm);
+  struct mmd_setup set = { .estimator = strcmp(c->estimator, "quantile") ? MMD_EXACT : MMD_QUANTILE, .Q = 100, .L = c->L, .seed = 1 };
+  char msg[WOW_ERRLEN] = "";
+  if (kernel_init(&set.kernel, c->kernel, 0, 1.0)) snprintf(msg, sizeof msg, "command line: unknown kernel '%s'", c->kernel);
+  comm_check_all(world, msg);
+  struct mmd m;
+  mmd_init(&m, &set, &cl, &grid, &part, &tm);
+  const size_t d = cl.d;
+  double *x = WOW_NEW(double, (size_t)m.ns * d + 1, "x"), *y = WOW_NEW(double, (size_t)m.nt * d + 1, "y");
+  double *g = WOW_NEW(double, (size_t)m.ns * d + 1, "grad"), *v = WOW_ZNEW(double, (size_t)m.ns * d + 1, "vel");
+  bench_fill(&cl, m.j0, m.s1, x);
+  bench_fill(&cl, m.t0, m.j1, y);
+  struct flow_step rule = { FLOW_MOMENTUM, 1e-3, 0.9 };
+  struct mmd_result res;
+  double *ms = WOW_NEW(double, c->steps, "step times");
+  for (long k = 0; k < c->warmup + c->steps; k++) {
+    if (k == c->warmup) timer_reset(&tm);
+    comm_barrier(world);
+    double t = comm_wtime();
+    mmd_eval(&m, k, x, y, g, &res);
+    flow_update(&rule, x, v, g, (size_t)m.ns * d);
+    comm_barrier(world);
+    if (k >= c->warmup) ms[k - c->warmup] = 1e3 * (comm_wtime() - t);
+  }
+  qsort(ms, (size_t)c->steps, sizeof *ms, bench_cmp);
+  double stat3[3] = { ms[c->steps / 2], ms[0], ms[c->steps - 1] };
+  double flops, floor_s = bench_gemm_floor(&m, &flops);
+  double floor_ms = 1e3 * comm_max_double(floor_s, world);
+  double phase_ms[TIMER_NPHASES], mn, mean, mx;
+  int rmin, rmax;
+  for (int p = 0; p < TIMER_NPHASES; p++) {
+    comm_stats_double(tm.total[p], world, &mn, &mean, &mx, &rmin, &rmax);
+    phase_ms[p] = 1e3 * mx / (double)c->steps;
+  }
+  /* achieved GEMM rate: the GEMM flops of the slowest rank over its project + gradient time */
+  double gemm_s = (tm.total[TIMER_PROJECT] + tm.total[TIMER_GRADIENT]) / (double)c->steps;
+  double gflops = comm_min_double(gemm_s > 0 ? flops / gemm_s / 1e9 : 0, world);
+  double peak = comm_min_double(floor_s > 0 ? flops / floor_s / 1e9 : 0, world);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  double rss = comm_max_double((double)ru.ru_maxrss / 1024.0, world);
+  const char *kernel = openblas_get_corename ? openblas_get_corename() : "?";
+  if (rank == 0) {
+    char ver[256];
+    prov_version_line(ver, sizeof ver);
+    printf("%s bench: %d + %d classes, n = %ld, m = %ld, d = %ld, L = %ld%s, %s kernel, %s SW\n", ver, C, C, c->n, c->m, c->d, c->L,
+           c->batch ? " (target minibatches)" : "", c->kernel, c->estimator);
+    printf("ranks %d (grid %d x %d), BLAS kernel %s, %ld steps after %ld warm-up\n", P, grid.Pc, grid.Pl, kernel, c->steps, c->warmup);
+    printf("ms per step: median %.3f  min %.3f  max %.3f\n", stat3[0], stat3[1], stat3[2]);
+    printf("GEMM floor %.3f ms per step (three products, same shapes): step / floor = %.2f\n", floor_ms, floor_ms > 0 ? stat3[0] / floor_ms : 0.0);
+    printf("GEMM phases %.1f GFLOP/s per rank against dgemm %.1f GFLOP/s on these shapes\n", gflops, peak);
+    printf("phase (ms per step, slowest rank):");
+    for (int p = 0; p < TIMER_NPHASES; p++) printf("  %s %.3f", timer_name((enum timer_phase)p), phase_ms[p]);
+    printf("\npeak resident memory per rank %.1f MB\n", rss);
+    if (c->tsv) bench_tsv(c, P, &grid, stat3, floor_ms, phase_ms, gflops, peak, rss, kernel);
+  }
+  free(ms); free(x); free(y); free(g); free(v); free(sizes); free(w);
+  mmd_free(&m);
+  layout_part_free(&part);
+  comm_grid_free(&grid);
+  layout_clouds_free(&cl);
+  return 0;
+}
