@@ -21,7 +21,7 @@ const char *cli_usage(void)
          "  wowflow compare A.h5 B.h5 [--rtol R] [--atol A]\n"
          "      compare the particles and loss history of two output files (exit 1 if they differ)\n"
          "  wowflow bench [--classes C] [--n N] [--m M] [--d D] [--projections L] [--steps S] [--warmup W]\n"
-         "                [--batch B] [--kernel K] [--estimator E] [--tsv FILE]\n"
+         "                [--batch B] [--class-groups PC] [--kernel K] [--estimator E] [--tsv FILE]\n"
          "      time S steps on synthetic Gaussian classes (C source and C target classes of n and m points\n"
          "      in R^d); prints ms per step, phase times, GEMM rate against the GEMM floor, memory\n"
          "  wowflow --version | --help | --reference-deck\n";
@@ -137,6 +137,7 @@ static int cli_bench(int argc, char **argv, int i, struct cli *c, char *err, siz
   struct { const char *opt; long *dst; long min; } ints[] = {
     { "--classes", &c->classes, 1 }, { "--n", &c->n, 1 }, { "--m", &c->m, 1 }, { "--d", &c->d, 1 },
     { "--projections", &c->L, 1 }, { "--steps", &c->steps, 1 }, { "--warmup", &c->warmup, 0 }, { "--batch", &c->batch, 0 },
+    { "--class-groups", &c->class_groups, 0 },
   };
   for (; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -5,7 +5,7 @@
  *                        [--quantiles Q] [--seed S]
  *   wowflow compare A.h5 B.h5 [--rtol R] [--atol A]
  *   wowflow bench [--classes C --n N --m M --d D --projections L --steps S --warmup W
- *                  --batch B --kernel K --estimator E --tsv FILE]
+ *                  --batch B --class-groups PC --kernel K --estimator E --tsv FILE]
  *   wowflow --version | --help | --reference-deck */
 #ifndef WOW_CLI_H
 #define WOW_CLI_H
@@ -29,7 +29,7 @@ struct cli {
   const char *a, *b;
   double rtol, atol;
   /* bench */
-  long classes, n, m, d, L, steps, warmup, batch;
+  long classes, n, m, d, L, steps, warmup, batch, class_groups;
   const char *tsv, *precision;
 };
 

@@ -91,14 +91,18 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   for (int j = 0; j < 2 * C; j++) { sizes[j] = j < C ? c->n : c->m; w[j] = 1.0; }
   struct wow_clouds cl;
   layout_clouds_init(&cl, C, C, (size_t)c->d, sizes, w, c->batch);
+  char msg[WOW_ERRLEN] = "";
+  int Pc = (int)c->class_groups;
+  if (Pc == 0) Pc = layout_auto_groups(&cl, c->L, P);
+  else if (P % Pc || Pc > cl.nc) snprintf(msg, sizeof msg, "command line: --class-groups %d must divide %d ranks and be at most %d", Pc, P, cl.nc);
+  comm_check_all(world, msg);
   struct comm_grid grid;
-  comm_grid_create(world, layout_auto_groups(&cl, c->L, P), &grid);
+  comm_grid_create(world, Pc, &grid);
   struct wow_part part;
   layout_part_init(&part, &cl, c->L, grid.Pc, grid.Pl);
   struct timers tm;
   timer_reset(&tm);
   struct mmd_setup set = { .estimator = strcmp(c->estimator, "quantile") ? MMD_EXACT : MMD_QUANTILE, .Q = 100, .L = c->L, .seed = 1 };
-  char msg[WOW_ERRLEN] = "";
   if (kernel_init(&set.kernel, c->kernel, 0, 1.0)) snprintf(msg, sizeof msg, "command line: unknown kernel '%s'", c->kernel);
   comm_check_all(world, msg);
   struct mmd m;
