@@ -24,6 +24,10 @@ const char *cli_usage(void)
          "                [--batch B] [--class-groups PC] [--kernel K] [--estimator E] [--tsv FILE]\n"
          "      time S steps on synthetic Gaussian classes (C source and C target classes of n and m points\n"
          "      in R^d); prints ms per step, phase times, GEMM rate against the GEMM floor, memory\n"
+         "  wowflow import (--idx IMAGES --idx-labels LABELS | --csv TABLE [--label-column K] [--header]\n"
+         "                [--shape HxW]) --out OUT.h5 [--classes 0,1,2] [--per-class N] [--seed S] [--scale]\n"
+         "                [--resize HxW]\n"
+         "      IDX (MNIST family) or CSV files, plain or gzipped, to the HDF5 dataset layout\n"
          "  wowflow --version | --help | --reference-deck\n";
 }
 
@@ -169,6 +173,57 @@ static int cli_bench(int argc, char **argv, int i, struct cli *c, char *err, siz
   return 0;
 }
 
+static int cli_size(const char *opt, const char *v, int *h, int *w, char *err, size_t len)
+{
+  char tail;
+  if (!v || sscanf(v, "%dx%d%c", h, w, &tail) != 2 || *h <= 0 || *w <= 0) {
+    snprintf(err, len, "command line: %s needs HxW, got '%s'", opt, v ? v : "(nothing)");
+    return -1;
+  }
+  return 0;
+}
+
+static int cli_import(int argc, char **argv, int i, struct cli *c, char *err, size_t len)
+{
+  c->label_column = -1;
+  for (; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--header") == 0) { c->header = 1; continue; }
+    if (strcmp(a, "--scale") == 0) { c->scale = 1; continue; }
+    if (!v) { snprintf(err, len, "command line: %s needs a value (see wowflow --help)", a); return -1; }
+    i++;
+    if (strcmp(a, "--idx") == 0) c->idx = v;
+    else if (strcmp(a, "--idx-labels") == 0) c->idx_labels = v;
+    else if (strcmp(a, "--csv") == 0) c->csv = v;
+    else if (strcmp(a, "--out") == 0) c->out = v;
+    else if (strcmp(a, "--shape") == 0) c->shape = v;
+    else if (strcmp(a, "--per-class") == 0) { if (cli_long(a, v, &c->per_class, err, len)) return -1; }
+    else if (strcmp(a, "--seed") == 0) { if (cli_long(a, v, &c->seed, err, len)) return -1; }
+    else if (strcmp(a, "--resize") == 0) { if (cli_size(a, v, &c->resize_h, &c->resize_w, err, len)) return -1; }
+    else if (strcmp(a, "--label-column") == 0) {
+      long k;
+      if (strcmp(v, "last") == 0) c->label_column = -1;
+      else if (cli_long(a, v, &k, err, len) || k < 1) { snprintf(err, len, "command line: --label-column needs a column number (1-based) or 'last'"); return -1; }
+      else c->label_column = (int)k - 1;
+    } else if (strcmp(a, "--classes") == 0) {
+      for (const char *p = v; *p;) {
+        char *end;
+        long k = strtol(p, &end, 10);
+        if (end == p || k < 0 || (*end && *end != ',') || c->nclass_list == 1024) {
+          snprintf(err, len, "command line: --classes needs a list like 0,1,2, got '%s'", v);
+          return -1;
+        }
+        c->class_list[c->nclass_list++] = (int)k;
+        p = *end ? end + 1 : end;
+      }
+    } else { snprintf(err, len, "command line: unknown option '%s' for import (see wowflow --help)", a); return -1; }
+  }
+  if (!c->out) { snprintf(err, len, "command line: import needs --out OUT.h5"); return -1; }
+  if (!c->idx == !c->csv) { snprintf(err, len, "command line: import needs either --idx (with --idx-labels) or --csv"); return -1; }
+  if (c->idx && !c->idx_labels) { snprintf(err, len, "command line: --idx needs --idx-labels"); return -1; }
+  return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t len)
 {
   memset(c, 0, sizeof *c);
@@ -181,6 +236,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t len)
   if (!strcmp(a, "grad")) { c->cmd = CLI_GRAD; return cli_grad(argc, argv, 2, c, err, len); }
   if (!strcmp(a, "compare")) { c->cmd = CLI_COMPARE; return cli_compare(argc, argv, 2, c, err, len); }
   if (!strcmp(a, "bench")) { c->cmd = CLI_BENCH; return cli_bench(argc, argv, 2, c, err, len); }
+  if (!strcmp(a, "import")) { c->cmd = CLI_IMPORT; return cli_import(argc, argv, 2, c, err, len); }
   c->cmd = CLI_RUN;
   return cli_run(argc, argv, !strcmp(a, "run") ? 2 : 1, c, err, len);
 }

@@ -6,13 +6,16 @@
  *   wowflow compare A.h5 B.h5 [--rtol R] [--atol A]
  *   wowflow bench [--classes C --n N --m M --d D --projections L --steps S --warmup W
  *                  --batch B --class-groups PC --kernel K --estimator E --tsv FILE]
+ *   wowflow import (--idx IMAGES --idx-labels LABELS | --csv TABLE [--label-column K] [--header]
+ *                  [--shape HxW]) --out OUT.h5 [--classes 0,1,2] [--per-class N] [--seed S]
+ *                  [--scale] [--resize HxW]
  *   wowflow --version | --help | --reference-deck */
 #ifndef WOW_CLI_H
 #define WOW_CLI_H
 
 #include <stddef.h>
 
-enum cli_cmd { CLI_RUN, CLI_GRAD, CLI_COMPARE, CLI_BENCH, CLI_VERSION, CLI_HELP, CLI_REFERENCE };
+enum cli_cmd { CLI_RUN, CLI_GRAD, CLI_COMPARE, CLI_BENCH, CLI_IMPORT, CLI_VERSION, CLI_HELP, CLI_REFERENCE };
 
 struct cli {
   enum cli_cmd cmd;
@@ -31,6 +34,11 @@ struct cli {
   /* bench */
   long classes, n, m, d, L, steps, warmup, batch, class_groups;
   const char *tsv, *precision;
+  /* import */
+  const char *idx, *idx_labels, *csv, *shape;
+  int label_column, header, scale, resize_h, resize_w, nclass_list;
+  int class_list[1024];
+  long per_class;
 };
 
 int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t len);

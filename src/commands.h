@@ -2,7 +2,8 @@
  * the process exit status (0 success); input errors end the job through comm_check_all.
  *   cmd_grad:    F, the SW matrix and the WoW gradient for given x, y and directions (cross-check)
  *   cmd_compare: compare two output files (particles, labels, loss history) within tolerances
- *   cmd_bench:   time steps on synthetic classes against the GEMM floor (docs/performance.md) */
+ *   cmd_bench:   time steps on synthetic classes against the GEMM floor (docs/performance.md)
+ *   cmd_import:  IDX / CSV datasets to the HDF5 dataset layout (docs/format.md) */
 #ifndef WOW_COMMANDS_H
 #define WOW_COMMANDS_H
 
@@ -13,5 +14,6 @@
 int cmd_grad(const struct cli *c, MPI_Comm world);
 int cmd_compare(const struct cli *c, MPI_Comm world);
 int cmd_bench(const struct cli *c, MPI_Comm world);
+int cmd_import(const struct cli *c, MPI_Comm world);
 
 #endif

@@ -1,12 +1,14 @@
 /* output.c -- the final HDF5 file (see output.h and docs/format.md). */
 #include <config.h>
 #include "output.h"
+#include "assign.h"
 #include "h5io.h"
 #include "mem.h"
 #include "run.h"
 #include "strbuf.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -97,7 +99,29 @@ int output_write_meta(hid_t f, const struct wow_run *r, const char *kind, long f
   return rc;
 }
 
-void output_write_state(const struct wow_run *r, const char *path, const char *kind, long step, const double *timer_stats)
+/* /align: the C x C2 costs at the end and at the first step of this job, and the optimal
+ * assignment of every flowed class to a distinct target class (when C <= C2). */
+static int output_alignment(hid_t f, const struct wow_run *r, const double *cost, const double *cost0)
+{
+  const int C = r->cl.C, C2 = r->cl.C2;
+  int *match = WOW_NEW(int, C, "alignment"), *m0 = WOW_NEW(int, C, "initial alignment");
+  double total = C <= C2 ? assign_min_cost(cost, C, C2, match) : NAN;
+  double total0 = C <= C2 ? assign_min_cost(cost0, C, C2, m0) : NAN;
+  long dims[2] = { C, C2 }, one = C;
+  int rc = h5io_write_array(f, "/align/cost", H5T_NATIVE_DOUBLE, 2, dims, cost, r->rank == 0);
+  rc |= h5io_write_array(f, "/align/cost_initial", H5T_NATIVE_DOUBLE, 2, dims, cost0, r->rank == 0);
+  if (C <= C2) rc |= h5io_write_array(f, "/align/target_class", H5T_NATIVE_INT, 1, &one, match, r->rank == 0);
+  rc |= h5io_attr_double(f, "/align/cost", "assignment_total", total);
+  rc |= h5io_attr_double(f, "/align/cost_initial", "assignment_total", total0);
+  rc |= h5io_attr_string(f, "/align/cost", "statistic", r->mmd.set.kernel.p == 1 ? "SW_1" : "SW_2^2");
+  if (C <= C2) log_msg(&r->log, "class alignment (Hungarian, SW costs): total cost %.6g at the end, %.6g at step %ld", total, total0, r->step0);
+  free(match);
+  free(m0);
+  return rc;
+}
+
+void output_write_state(const struct wow_run *r, const char *path, const char *kind, long step, const double *timer_stats,
+                        const double *align_cost, const double *align_cost0)
 {
   char *tmp = wow_asprintf("%s.tmp", path);
   char msg[WOW_ERRLEN] = "";
@@ -111,6 +135,7 @@ void output_write_state(const struct wow_run *r, const char *path, const char *k
   rc |= output_set(f, r, "/target", r->cl.C, r->cl.nc, m->t0, m->j1, r->y, m->nt);
   rc |= output_history(f, r, step);
   if (timer_stats) rc |= output_timers(f, r, timer_stats);
+  if (align_cost) rc |= output_alignment(f, r, align_cost, align_cost0);
   rc |= output_write_meta(f, r, kind, OUTPUT_FORMAT_VERSION, step);
   rc |= h5io_attr_double(f, "/", "F_final", r->hist_F[step]);
   rc |= h5io_close(f);

@@ -13,8 +13,12 @@ struct wow_run;
 #define OUTPUT_FORMAT_VERSION 1
 
 /* Collective: the state at step k (x_k, target, loss history F_0 .. F_k) as a file of `kind`
- * "final" or "snapshot"; timer_stats (TIMER_NPHASES x 3: min, mean, max seconds) or NULL. */
-void output_write_state(const struct wow_run *r, const char *path, const char *kind, long step, const double *timer_stats);
+ * "final" or "snapshot"; timer_stats (TIMER_NPHASES x 3: min, mean, max seconds) or NULL;
+ * align_cost and align_cost0 (C x C2: the SW statistic between flowed and target classes now and
+ * at the first step of this job) or NULL: written as /align with the optimal assignment
+ * (Hungarian method) of every flowed class to a distinct target class. */
+void output_write_state(const struct wow_run *r, const char *path, const char *kind, long step, const double *timer_stats,
+                        const double *align_cost, const double *align_cost0);
 /* Collective: the /meta group (deck as given and resolved, provenance) and the root attributes
  * format_version, program, kind and step shared by output files and checkpoints.  0 or -1. */
 int output_write_meta(hid_t f, const struct wow_run *r, const char *kind, long format_version, long step);

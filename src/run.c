@@ -211,6 +211,7 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
   run_engine(r);
   run_fill(r);
   r->hist_F = WOW_NEW(double, r->steps + 1, "loss history");
+  r->align_cost0 = WOW_ZNEW(double, (size_t)r->cl.C * (size_t)r->cl.C2, "initial alignment costs");
   r->hist_gnorm = WOW_NEW(double, r->steps + 1, "gradient history");
   run_banner(r);
   char *path = wow_asprintf("%s/progress.tsv", r->dir);
@@ -237,6 +238,18 @@ static void run_check_finite(const struct wow_run *r, long k, const struct mmd_r
                k, r->step_rule.lr);
 }
 
+/* Collective: out (C x C2) = the SW statistic between every flowed and every target class at the
+ * last evaluation (the cost of aligning labels, method.md 1.1). */
+static void run_alignment_costs(struct wow_run *r, double *out)
+{
+  const int nc = r->cl.nc, C = r->cl.C, C2 = r->cl.C2;
+  double *S = WOW_NEW(double, (size_t)nc * (size_t)nc, "SW matrix");
+  mmd_stat_matrix(&r->mmd, 0, S);
+  for (int c = 0; c < C; c++)
+    for (int k = 0; k < C2; k++) out[(size_t)c * C2 + k] = S[(size_t)c * nc + C + k];
+  free(S);
+}
+
 /* Collective: a snapshot of x_k (after the evaluation of step k, before its update). */
 static void run_snapshot(struct wow_run *r, long k)
 {
@@ -251,7 +264,7 @@ static void run_snapshot(struct wow_run *r, long k)
     snprintf(msg, sizeof msg, "%s", tmp);
   }
   comm_check_all(r->world, msg);
-  output_write_state(r, path, "snapshot", k, NULL);
+  output_write_state(r, path, "snapshot", k, NULL, NULL, NULL);
   free(dir);
   free(path);
   timer_stop(&r->tm, TIMER_IO);
@@ -297,6 +310,7 @@ int run_flow(struct wow_run *r)
     run_check_finite(r, k, &res);
     r->hist_F[k] = res.F;
     r->hist_gnorm[k] = res.grad_norm;
+    if (k == r->step0) run_alignment_costs(r, r->align_cost0);
     run_snapshot(r, k);
     if (k == r->steps) break; /* the last evaluation only measures F at x_steps */
     timer_start(&r->tm, TIMER_UPDATE);
@@ -341,8 +355,11 @@ void run_write_output(struct wow_run *r)
   double stats[TIMER_NPHASES * 3];
   if (r->rank == 0) printf("phase timers over %d ranks:\n", r->grid.size);
   timer_report(&r->tm, r->world, r->rank == 0 ? stdout : NULL, stats);
+  double *cost = WOW_NEW(double, (size_t)r->cl.C * (size_t)r->cl.C2 + 1, "alignment costs");
+  run_alignment_costs(r, cost);
   char *path = wow_asprintf("%s/%s", r->dir, deck_str(&r->deck, "output.file"));
-  output_write_state(r, path, "final", r->steps, stats);
+  output_write_state(r, path, "final", r->steps, stats, cost, r->align_cost0);
+  free(cost);
   log_msg(&r->log, "wrote %s", path);
   free(path);
   fflush(stdout);
@@ -357,7 +374,7 @@ void run_free(struct wow_run *r)
     layout_clouds_free(&r->cl);
     comm_grid_free(&r->grid);
   }
-  free(r->x); free(r->y); free(r->grad); free(r->vel); free(r->hist_F); free(r->hist_gnorm); free(r->dir);
+  free(r->x); free(r->y); free(r->grad); free(r->vel); free(r->hist_F); free(r->hist_gnorm); free(r->dir); free(r->align_cost0);
   log_close(&r->log);
   deck_free(&r->deck);
 }

@@ -44,6 +44,7 @@ struct wow_run {
   double elapsed0;          /* seconds of flow before this job (restarts) */
   double t_job;             /* comm_wtime() at the start of this job */
   uint64_t target_checksum; /* of the target rows, checked on restart */
+  double *align_cost0;      /* C x C2 SW statistics flowed class - target class at the first step */
 };
 
 /* Returns 0 to go on, 1 when --check-deck is done.  restart: NULL, "latest" or a checkpoint path. */
