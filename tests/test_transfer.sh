@@ -1,0 +1,35 @@
+#!/bin/sh
+# test_transfer.sh ENV.SH -- the transfer-learning pipeline end to end on real data Debian ships
+# (skipped, exit 77, without dataset-fashion-mnist and python3-sklearn): import 3 digit classes
+# (20 images, 8x8 resized to 28x28) and a 5-shot Fashion-MNIST target of 3 classes, flow 200
+# steps on 2 ranks, align labels, train a scikit-learn classifier on target + flowed source.
+# Checks: the flowed source is closer to the target in SW than the original; accuracies reported.
+. "$1"
+FM=${FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
+DIGITS=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz
+[ -e "$FM/t10k-images-idx3-ubyte.gz" ] && [ -e "$DIGITS" ] && "$PYTHON3" -c "import sklearn" 2>/dev/null ||
+  { echo "needs dataset-fashion-mnist and python3-sklearn: skipped"; exit 77; }
+W=$(workdir transfer)
+cd "$W" || exit 1
+"$WOWFLOW" import --csv "$DIGITS" --shape 8x8 --scale --resize 28x28 --classes 0,1,2 --per-class 20 --seed 3 --out src.h5 || fail "import digits"
+"$WOWFLOW" import --idx "$FM/train-images-idx3-ubyte.gz" --idx-labels "$FM/train-labels-idx1-ubyte.gz" --scale --classes 0,1,2 \
+  --per-class 5 --seed 3 --out tgt.h5 || fail "import Fashion-MNIST train"
+"$WOWFLOW" import --idx "$FM/t10k-images-idx3-ubyte.gz" --idx-labels "$FM/t10k-labels-idx1-ubyte.gz" --scale --classes 0,1,2 \
+  --per-class 100 --out test.h5 || fail "import Fashion-MNIST test"
+mpirun_n 2 "$WOWFLOW" "$SRCDIR/input/experiments/transfer-smoke.deck" -P output.snapshot_every=100 > flow.txt 2>&1 || { cat flow.txt; fail "flow"; }
+grep "class alignment" flow.txt
+"$PYTHON3" "$SRCDIR/postprocess/transfer_eval" smoke --test test.h5 --out results.tsv > eval.txt || { cat eval.txt; fail "transfer_eval"; }
+cat eval.txt
+awk -F '\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  { closer = $c["align_cost_final"] < $c["align_cost_initial"]; lower = $c["F_final"] < $c["F_initial"];
+    acc = $c["acc_target_only"] > 50 && $c["acc_augmented"] > 50; exit !(closer && lower && acc) }' results.tsv ||
+  { cat results.tsv; fail "the flowed source is not closer to the target, F did not fall, or an accuracy is at chance level"; }
+echo "ok transfer pipeline"
+# domain adaptation: a classifier trained on the target classifies the source before and after
+"$PYTHON3" "$SRCDIR/postprocess/transfer_eval" smoke --mode adaptation --train tgt.h5 > da.txt || { cat da.txt; fail "adaptation"; }
+cat da.txt
+grep -q "at step 0: .* %, the flowed source: .* %" da.txt || fail "adaptation did not report before and after"
+rm -rf smoke/snapshots
+"$PYTHON3" "$SRCDIR/postprocess/transfer_eval" smoke --mode adaptation --train tgt.h5 2> err.txt && fail "adaptation without snapshots"
+grep -q "adaptation needs the snapshot of the first step" err.txt || { cat err.txt; fail "adaptation: unclear error"; }
+echo "ok adaptation"
