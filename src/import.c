@@ -78,8 +78,22 @@ static int idx_file(const char *path, int *ndim, long dims[4], float **vals, dou
     count *= (size_t)dims[k];
   }
   const int sz = types[ti].size;
-  unsigned char *raw = WOW_NEW(unsigned char, count * (size_t)sz, "IDX data");
-  if (idx_read(f, path, raw, count * (size_t)sz, &off, err, len)) { free(raw); goto done; }
+  /* read in growing chunks: a header announcing more data than the file holds must end in
+   * "file ends early", not in a huge allocation */
+  const size_t need = count * (size_t)sz;
+  size_t have = 0, cap = need < ((size_t)1 << 24) ? need : ((size_t)1 << 24);
+  unsigned char *raw = WOW_NEW(unsigned char, cap, "IDX data");
+  while (have < need) {
+    if (have == cap) {
+      cap = 2 * cap < need ? 2 * cap : need;
+      raw = wow_realloc(raw, cap, 1, "IDX data");
+    }
+    if (idx_read(f, path, raw + have, cap - have, &off, err, len)) {
+      free(raw);
+      goto done;
+    }
+    have = cap;
+  }
   char extra;
   if (gzread(f, &extra, 1) > 0) { snprintf(err, len, "%s: offset %ld: unexpected data after the %zu values", path, off, count); free(raw); goto done; }
   *vals = WOW_NEW(float, count, "IDX values");
