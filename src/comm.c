@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void comm_check_rc(int rc, const char *what)
 {
@@ -42,12 +43,14 @@ _Noreturn void wow_fail(const char *fmt, ...)
     int size = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (size > 1) MPI_Abort(MPI_COMM_WORLD, 1);
-    MPI_Finalize();
   }
-  exit(1);
+  _exit(1);
 }
 
-/* Every rank of comm calls this; comm must span the whole job (the only case in wowflow). */
+/* Every rank of comm calls this; comm must span the whole job (the only case in wowflow).
+ * After the barrier every rank leaves with status 1 without MPI_Finalize: libraries' finalize
+ * hooks (HDF5 closing a file whose close already failed on a full disk) can crash, and an exit
+ * after an error must not. */
 static _Noreturn void comm_exit_all(MPI_Comm comm)
 {
   fflush(stdout);
@@ -57,8 +60,7 @@ static _Noreturn void comm_exit_all(MPI_Comm comm)
   MPI_Comm_size(comm, &here);
   if (here != world) MPI_Abort(MPI_COMM_WORLD, 1);
   MPI_Barrier(comm);
-  MPI_Finalize();
-  exit(1);
+  _exit(1);
 }
 
 _Noreturn void wow_fail_all(MPI_Comm comm, const char *fmt, ...)

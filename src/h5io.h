@@ -4,7 +4,8 @@
  * writes are collective (every rank passes the same names and values); raw data is written by
  * row blocks with collective transfers (a rank with nothing to write passes rows = 0).
  * Readers return 0 or -1 with a one-line reason in err; they never print.  HDF5's own error
- * printing is switched off by h5io_quiet() (main calls it once). */
+ * printing is switched off by h5io_quiet() (main calls it once).  Files are created in the
+ * HDF5 1.10 format, whose metadata carries checksums. */
 #ifndef WOW_H5IO_H
 #define WOW_H5IO_H
 

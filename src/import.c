@@ -385,7 +385,10 @@ static int import_dataset(hid_t f, const char *name, hid_t type, int rank, const
 int import_write_h5(const struct import_table *t, const char *path, const char *provenance, char *err, size_t len)
 {
   char *tmp = wow_asprintf("%s.tmp", path);
-  hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST); /* checksummed metadata */
+  hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
   if (f < 0) { snprintf(err, len, "%s: cannot create", tmp); free(tmp); return -1; }
   hsize_t dx[2] = { (hsize_t)t->n, (hsize_t)t->d }, dy[1] = { (hsize_t)t->n };
   int rc = import_dataset(f, "features", H5T_NATIVE_FLOAT, 2, dx, t->x);

@@ -151,7 +151,11 @@ static size_t fz_seed_idx(unsigned char *b)
 
 static size_t fz_seed_h5(unsigned char *b, size_t cap)
 {
-  hid_t f = H5Fcreate("fz_seed.h5", H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  /* the file format wowflow writes: checksummed metadata (see h5io_create) */
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST);
+  hid_t f = H5Fcreate("fz_seed.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
   hsize_t dx[2] = { 6, 2 }, dy[1] = { 6 };
   float x[12] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
   int y[6] = { 0, 1, 2, 0, 1, 2 };
@@ -215,7 +219,8 @@ int main(int argc, char **argv)
   MPI_Init(&argc, &argv);
   h5io_quiet();
   if (argc < 2) { fprintf(stderr, "usage: fuzz_readers SRCDIR [ITERATIONS]\n"); return 2; }
-  const char *src = argv[1];
+  char *src = realpath(argv[1], NULL); /* before chdir */
+  if (!src) { fprintf(stderr, "fuzz_readers: %s: no such directory\n", argv[1]); return 2; }
   long iterations = argc > 2 ? atol(argv[2]) : 3000;
   char dir[] = "/tmp/wowflow-fuzz-XXXXXX";
   if (!mkdtemp(dir) || chdir(dir) != 0) return 1;
@@ -251,6 +256,7 @@ int main(int argc, char **argv)
     printf("%-5s %s\n", t->name, fails ? "FAILED" : "ok");
   }
   printf("%ld inputs replayed, %d failure(s)\n", runs, fails);
+  free(src);
   MPI_Finalize();
   return fails ? 1 : 0;
 }
