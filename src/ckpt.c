@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,10 @@ double ckpt_write(struct wow_run *r, long step)
   comm_check_all(r->world, msg);
   const struct mmd *m = &r->mmd;
   const long row0 = m->ns ? r->cl.row0[m->j0] : 0;
+  int finite = 1;
+  for (size_t i = 0; i < (size_t)m->ns * r->cl.d; i++) finite &= isfinite(r->x[i]) && isfinite(r->vel[i]);
+  if (!comm_all_ok(r->world, finite))
+    wow_fail_all(r->world, "checkpoint of step %ld refused: the particles are not finite (the flow diverged); earlier checkpoints are kept", step);
   char cx[32], cv[32], ct[32];
   ckpt_hex(ckpt_checksum(r->x, row0, m->ns, r->cl.d, r->grid.pl == 0, r->world), cx, sizeof cx);
   ckpt_hex(ckpt_checksum(r->vel, row0, m->ns, r->cl.d, r->grid.pl == 0, r->world), cv, sizeof cv);

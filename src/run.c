@@ -189,6 +189,7 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
   r->world = world;
   r->rank = comm_rank(world);
   r->t_job = comm_wtime();
+  r->last_ckpt_step = -1;
   log_init(&r->log, r->rank, r->t_job);
   timer_reset(&r->tm);
   run_load_deck(&r->deck, world, deck_path, overrides, noverrides);
@@ -224,7 +225,10 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
   free(path);
   free(header);
   run_policy(r);
-  if (restart) ckpt_restore(r, restart);
+  if (restart) {
+    ckpt_restore(r, restart);
+    r->last_ckpt_step = r->step0;
+  }
   signals_install();
   return 0;
 }
@@ -234,8 +238,47 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
 static void run_check_finite(const struct wow_run *r, long k, const struct mmd_result *res)
 {
   if (!res->nonfinite) return;
-  wow_fail_all(r->world, "step %ld: F or its gradient is not finite (NaN or Inf); the flow diverged: lower step.lr (now %g)",
-               k, r->step_rule.lr);
+  char ck[160] = "no checkpoint was written";
+  if (r->last_ckpt_step >= 0)
+    snprintf(ck, sizeof ck, "the newest checkpoint (step %ld) is from before it: restart from it with a smaller step.lr", r->last_ckpt_step);
+  wow_fail_all(r->world, "step %ld: F or its gradient is not finite (NaN or Inf): the flow diverged with step.lr = %g; %s", k,
+               r->step_rule.lr, ck);
+}
+
+/* Test hook: WOWFLOW_FAULT=nan_at_step:K puts a NaN into the particles before step K is evaluated
+ * (the numerical-guard tests use it; nothing else reads the variable). */
+static void run_fault_hook(struct wow_run *r, long k)
+{
+  const char *f = getenv("WOWFLOW_FAULT");
+  long s;
+  if (f && sscanf(f, "nan_at_step:%ld", &s) == 1 && s == k && r->mmd.ns > 0) r->x[0] = NAN;
+}
+
+/* Rank 0: a warning when F has grown over `window` progress lines in a row (the step is too
+ * large, or the flow oscillates); once per run. */
+struct run_growth {
+  double F[8];
+  long step[8];
+  int n, warned;
+};
+
+static void run_watch_growth(struct wow_run *r, struct run_growth *g, long k, double F)
+{
+  const int window = 5;
+  if (g->warned) return;
+  if (g->n == window + 1) {
+    memmove(g->F, g->F + 1, (size_t)window * sizeof *g->F);
+    memmove(g->step, g->step + 1, (size_t)window * sizeof *g->step);
+    g->n = window;
+  }
+  g->F[g->n] = F;
+  g->step[g->n++] = k;
+  if (g->n < window + 1) return;
+  for (int i = 1; i <= window; i++)
+    if (!(g->F[i] > g->F[i - 1])) return;
+  g->warned = 1;
+  log_msg(&r->log, "warning: F has grown over the last %d progress lines (%.6e at step %ld -> %.6e at step %ld): step.lr = %g may be too large",
+          window, g->F[0], g->step[0], g->F[window], g->step[window], r->step_rule.lr);
 }
 
 /* Collective: out (C x C2) = the SW statistic between every flowed and every target class at the
@@ -304,8 +347,10 @@ int run_flow(struct wow_run *r)
   /* before the first write, guess 1 s plus the bytes at 100 MB/s */
   double ckpt_cost = 1.0 + 16.0 * (double)r->cl.N * (double)r->cl.d / 1e8;
   long k_last = r->step0;
+  struct run_growth growth = { .n = 0 };
   for (long k = r->step0; k <= r->steps; k++) {
     double t_step = comm_wtime();
+    run_fault_hook(r, k);
     mmd_eval(&r->mmd, k, r->x, r->y, r->grad, &res);
     run_check_finite(r, k, &res);
     r->hist_F[k] = res.F;
@@ -321,6 +366,7 @@ int run_flow(struct wow_run *r)
     if (k % every == 0 || k == r->steps - 1) {
       double ms = k > k_last ? 1e3 * (now - t_last) / (double)(k - k_last) : 1e3 * (now - t_step);
       log_progress(&r->log, k, r->steps, res.F, res.grad_norm, ms, 1e-3 * ms * (double)(r->steps - 1 - k));
+      run_watch_growth(r, &growth, k, res.F);
       t_last = now;
       k_last = k;
     }
@@ -329,6 +375,7 @@ int run_flow(struct wow_run *r)
     if (act == POLICY_CONTINUE) continue;
     timer_start(&r->tm, TIMER_IO);
     ckpt_cost = ckpt_write(r, k + 1);
+    r->last_ckpt_step = k + 1;
     timer_stop(&r->tm, TIMER_IO);
     last_ckpt = comm_wtime() - r->t_job;
     if (act == POLICY_CHECKPOINT_AND_STOP) {

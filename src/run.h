@@ -45,6 +45,7 @@ struct wow_run {
   double t_job;             /* comm_wtime() at the start of this job */
   uint64_t target_checksum; /* of the target rows, checked on restart */
   double *align_cost0;      /* C x C2 SW statistics flowed class - target class at the first step */
+  long last_ckpt_step;      /* newest checkpoint written or restarted from (-1: none) */
 };
 
 /* Returns 0 to go on, 1 when --check-deck is done.  restart: NULL, "latest" or a checkpoint path. */

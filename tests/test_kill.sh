@@ -43,3 +43,19 @@ mpirun_n 2 "$WOWFLOW" "$D" -P run.dir=midwrite-ref -P run.steps=40 > /dev/null 2
 "$WOWFLOW" compare midwrite-ref/final.h5 midwrite/final.h5 --rtol 0 > midwrite.cmp || { cat midwrite.cmp; fail "midwrite: differs"; }
 [ ! -e midwrite/checkpoints/ckpt_00000010.h5.tmp ] || fail "midwrite: the stale .tmp was not cleaned up"
 echo "ok killed during a checkpoint write: restarted from step 5, bitwise equal"
+# one rank (not rank 0) killed in the middle of the collectives: the job ends (no hang) with a
+# non-zero status, and the checkpoints are intact
+mpirun_n 2 "$WOWFLOW" "$D" -P run.dir=rankdead -P run.steps=1000000 -P output.every=1 -P checkpoint.every_steps=$EVERY > rankdead.txt 2>&1 &
+pid=$!
+wait_lines rankdead/progress.tsv 15
+victim=""
+for p in $(pgrep -x wowflow); do
+  tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q "run.dir=rankdead " && victim=$p
+done
+[ -n "$victim" ] || fail "rankdead: no process found"
+kill -9 "$victim"
+i=0
+while kill -0 $pid 2>/dev/null; do i=$((i + 1)); [ $i -lt 300 ] || { signal_run KILL rankdead; fail "rankdead: the job hung after a rank died"; }; sleep 0.1; done
+wait $pid && fail "rankdead: the job reported success"
+mpirun_n 2 "$WOWFLOW" "$D" -P run.dir=rankdead -P run.steps=40 --restart latest > rankdead.2.txt 2>&1 || { cat rankdead.2.txt; fail "rankdead: restart"; }
+echo "ok a rank killed mid-run: the job ended in $((i / 10)) s, the restart works"
