@@ -40,7 +40,17 @@ static size_t fz_mutate(unsigned char *buf, size_t n, size_t cap)
   case 1: if (n) buf[fz_below(n)] = (unsigned char)fz_next(); break;
   case 2: if (a + len <= n) { memmove(buf + a, buf + a + len, n - a - len); n -= len; } break;
   case 3: if (n + len <= cap) { memmove(buf + a + len, buf + a, n - a); for (size_t i = 0; i < len; i++) buf[a + i] = (unsigned char)fz_next(); n += len; } break;
-  case 4: if (n && n + len <= cap) { size_t s = fz_below(n); if (s + len > n) len = n - s; memmove(buf + a + len, buf + a, n - a); memcpy(buf + a, buf + s < buf + a ? buf + s : buf + s + len, len); n += len; } break;
+  case 4: /* duplicate a range [s, s + len) to position a */
+    if (n && n + len <= cap) {
+      size_t s = fz_below(n);
+      if (s + len > n) len = n - s;
+      unsigned char tmp[16];
+      memcpy(tmp, buf + s, len);
+      memmove(buf + a + len, buf + a, n - a);
+      memcpy(buf + a, tmp, len);
+      n += len;
+    }
+    break;
   default: n = fz_below(n + 1);
   }
   return n;

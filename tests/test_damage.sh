@@ -32,9 +32,12 @@ done
 # a full disk while writing a checkpoint: the run directory on a tmpfs with room for the existing
 # files and a few KB (mounting needs root; elsewhere this part is skipped with a note)
 mkdir -p fullfs
-if mount -t tmpfs -o size=80k tmpfs fullfs 2>/dev/null; then
+need=$(du -ck base/checkpoints/ckpt_00000010.h5 base/checkpoints/ckpt_00000015.h5 base/progress.tsv base/used.deck | tail -n 1 | cut -f1)
+if mount -t tmpfs -o size=$((need + 64))k tmpfs fullfs 2>/dev/null; then
   trap 'umount "$W/fullfs" 2>/dev/null' EXIT
-  cp -r base fullfs/run && rm -f fullfs/run/final.h5 fullfs/run/checkpoints/ckpt_00000005.h5
+  mkdir -p fullfs/run/checkpoints
+  cp base/checkpoints/ckpt_00000010.h5 base/checkpoints/ckpt_00000015.h5 fullfs/run/checkpoints/ || fail "disk full: setting up"
+  cp base/progress.tsv base/used.deck base/checkpoints.log fullfs/run/ || fail "disk full: setting up"
   sum_before=$(md5sum fullfs/run/checkpoints/*.h5)
   dd if=/dev/zero of=fullfs/filler bs=1k count=1000 2>/dev/null # fill the rest; dd stops at ENOSPC
   df -k fullfs | tail -n 1
