@@ -14,4 +14,4 @@ LIBS="$(pkg-config --libs hdf5-openmpi fftw3 openblas zlib) -lm"
 SRCS=$(ls "$TOP"/src/*.c | grep -v '/main.c$')
 OMPI_CC=clang mpicc $CFLAGS -o "$OUT/fuzz_readers" "$TOP/tests/fuzz_readers.c" $SRCS $LIBS
 for r in "$TOP"/tests/corpus/*; do cp "$r"/* "$OUT/corpus/" 2>/dev/null || true; done
-cd "$OUT" && ASAN_OPTIONS=detect_leaks=0 ./fuzz_readers -max_total_time="$SECONDS_EACH" -artifact_prefix=./ corpus
+cd "$OUT" && ASAN_OPTIONS=detect_leaks=0 ./fuzz_readers -max_total_time="$SECONDS_EACH" -artifact_prefix="$(pwd)/" "$(pwd)/corpus"
