@@ -224,11 +224,6 @@ static int ckpt_check_deck(const struct wow_run *r, const char *stored, char *ms
   return bad ? -1 : 0;
 }
 
-struct ckpt_header {
-  long step, N, d, version, complete;
-  double elapsed;
-  char cx[32], cv[32], ct[32];
-};
 
 static int ckpt_attr_str(hid_t f, const char *name, char *out, size_t len)
 {
@@ -239,17 +234,15 @@ static int ckpt_attr_str(hid_t f, const char *name, char *out, size_t len)
   return 0;
 }
 
-/* Rank 0: everything that can be checked without the particle data.  0 or a reason in msg. */
-static int ckpt_validate(const struct wow_run *r, const char *path, struct ckpt_header *h, char *msg, size_t len)
+int ckpt_read_header(const char *path, struct ckpt_header *h, char **deck, char *msg, size_t len)
 {
   memset(h, 0, sizeof *h);
+  *deck = NULL;
   hid_t f = h5io_open_serial(path);
   if (f < 0) { snprintf(msg, len, "cannot open it as HDF5 (missing, truncated or not a checkpoint)"); return -1; }
   char kind[64] = "", err[256];
-  char *deck = NULL;
-  int rank, fl;
+  int rank, fl, rc = -1;
   long dims[3];
-  int rc = -1;
   if (ckpt_attr_str(f, "kind", kind, sizeof kind) || strcmp(kind, "checkpoint") != 0) snprintf(msg, len, "not a wowflow checkpoint");
   else if (h5io_read_attr_long(f, "/", "complete", &h->complete) || h->complete != 1)
     snprintf(msg, len, "incomplete (no 'complete = 1' attribute: its write was interrupted)");
@@ -258,18 +251,31 @@ static int ckpt_validate(const struct wow_run *r, const char *path, struct ckpt_
     snprintf(msg, len, "format version %ld is newer than this wowflow reads (%d)", h->version, CKPT_FORMAT_VERSION);
   else if (h5io_read_attr_long(f, "/", "step", &h->step) || h5io_read_attr_double(f, "/", "elapsed", &h->elapsed) ||
            ckpt_attr_str(f, "checksum_particles", h->cx, sizeof h->cx) || ckpt_attr_str(f, "checksum_velocity", h->cv, sizeof h->cv) ||
-           ckpt_attr_str(f, "checksum_target", h->ct, sizeof h->ct))
-    snprintf(msg, len, "attributes missing (step, elapsed or checksums)");
-  else if (h->step > r->steps)
-    snprintf(msg, len, "it is at step %ld, beyond run.steps = %ld (raise run.steps to go on)", h->step, r->steps);
+           ckpt_attr_str(f, "checksum_target", h->ct, sizeof h->ct) || h->step < 0)
+    snprintf(msg, len, "attributes missing or invalid (step, elapsed or checksums)");
   else if (h5io_shape(f, "/state/particles", &rank, dims, &fl, err, sizeof err) || rank != 2)
     snprintf(msg, len, "no (N, d) /state/particles");
-  else if (dims[0] != r->cl.N || dims[1] != (long)r->cl.d)
-    snprintf(msg, len, "it holds %ld points in R^%ld, the deck makes %ld in R^%zu", dims[0], dims[1], r->cl.N, r->cl.d);
-  else if (h5io_read_attr_string(f, "/meta", "deck_resolved", &deck)) snprintf(msg, len, "no /meta deck_resolved attribute");
+  else if (h5io_read_attr_string(f, "/meta", "deck_resolved", deck)) snprintf(msg, len, "no /meta deck_resolved attribute");
+  else {
+    h->N = dims[0];
+    h->d = dims[1];
+    rc = 0;
+  }
+  h5io_close(f);
+  return rc;
+}
+
+/* Rank 0: everything that can be checked without the particle data.  0 or a reason in msg. */
+static int ckpt_validate(const struct wow_run *r, const char *path, struct ckpt_header *h, char *msg, size_t len)
+{
+  char *deck = NULL;
+  int rc = -1;
+  if (ckpt_read_header(path, h, &deck, msg, len)) { free(deck); return -1; }
+  if (h->step > r->steps) snprintf(msg, len, "it is at step %ld, beyond run.steps = %ld (raise run.steps to go on)", h->step, r->steps);
+  else if (h->N != r->cl.N || h->d != (long)r->cl.d)
+    snprintf(msg, len, "it holds %ld points in R^%ld, the deck makes %ld in R^%zu", h->N, h->d, r->cl.N, r->cl.d);
   else if (ckpt_check_deck(r, deck, msg, len) == 0) rc = 0;
   free(deck);
-  h5io_close(f);
   return rc;
 }
 

@@ -17,6 +17,12 @@
 
 struct wow_run;
 
+struct ckpt_header {
+  long step, N, d, version, complete;
+  double elapsed;
+  char cx[32], cv[32], ct[32]; /* checksums of particles, velocity, target (hex) */
+};
+
 /* Write the checkpoint of `step` (x and vel hold the state after `step` updates).  Returns the
  * seconds it took.  A failure ends the run with a message; earlier checkpoints are untouched. */
 double ckpt_write(struct wow_run *r, long step);
@@ -24,6 +30,9 @@ double ckpt_write(struct wow_run *r, long step);
  * warning) or from a file path: fills r->x, r->vel, the history, r->step0 and r->elapsed0.
  * Refuses (with a one-line reason) a damaged file, an unknown format, or an incompatible deck. */
 void ckpt_restore(struct wow_run *r, const char *which);
+/* Local: the header of a checkpoint file (kind, complete, version, step, checksums, shape) and its
+ * resolved deck (malloc'ed into *deck); 0, or -1 with a one-line reason.  Never trusts the file. */
+int ckpt_read_header(const char *path, struct ckpt_header *h, char **deck, char *msg, size_t len);
 /* Rank-count independent checksum of rows [row0, row0 + n) of a distributed (N, d) array; only
  * ranks with `mine` != 0 contribute (one copy of every row). */
 uint64_t ckpt_checksum(const double *rows, long row0, long n, size_t d, int mine, MPI_Comm world);

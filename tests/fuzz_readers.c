@@ -7,6 +7,7 @@
  * Built with clang and -DWOW_LIBFUZZER, LLVMFuzzerTestOneInput feeds the same targets
  * (tests/fuzz_libfuzzer.sh). */
 #include <config.h>
+#include "ckpt.h"
 #include "deck.h"
 #include "h5io.h"
 #include "import.h"
@@ -140,6 +141,22 @@ static int fz_h5(const unsigned char *buf, size_t n)
   h5io_read_attr_string(f, "/", "kind", &s);
   free(s);
   h5io_close(f);
+  /* a checkpoint: the restart reader, then its particle block */
+  struct ckpt_header h;
+  char *deck = NULL, msg[512] = "";
+  if (ckpt_read_header("fz.h5", &h, &deck, msg, sizeof msg) == 0) {
+    hid_t g = h5io_open_serial("fz.h5");
+    if (g >= 0 && h.N > 0 && h.d > 0 && h.N * h.d < 100000) {
+      double *x = malloc(sizeof(double) * (size_t)(h.N * h.d));
+      h5io_read_block(g, "/state/particles", 0, h.N, h.d, x, msg, sizeof msg);
+      free(x);
+    }
+    if (g >= 0) h5io_close(g);
+  } else if (!msg[0]) {
+    free(deck);
+    return -1; /* refused without a reason */
+  }
+  free(deck);
   return 0;
 }
 
