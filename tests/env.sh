@@ -23,3 +23,11 @@ signal_run() {
   done
   return 0
 }
+# wait_lines FILE N: wait (at most 60 s) until FILE has N lines
+wait_lines() {
+  _i=0
+  while [ "$(cat "$1" 2>/dev/null | wc -l)" -lt "$2" ]; do
+    _i=$((_i + 1)); [ $_i -lt 1200 ] || fail "no progress in $1"
+    sleep 0.05
+  done
+}

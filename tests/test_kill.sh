@@ -7,13 +7,6 @@ W=$(workdir kill)
 cd "$W" || exit 1
 D="$SRCDIR/input/gaussians.deck"
 EVERY=5
-wait_lines() {
-  i=0
-  while [ "$(cat "$1" 2>/dev/null | wc -l)" -lt "$2" ]; do
-    i=$((i + 1)); [ $i -lt 600 ] || fail "no progress in $1"
-    sleep 0.05
-  done
-}
 for lines in 9 23 41; do
   name="kill$lines"
   mpirun_n 2 "$WOWFLOW" "$D" -P run.dir="$name" -P run.steps=1000000 -P output.every=1 -P checkpoint.every_steps=$EVERY > "$name.txt" 2>&1 &

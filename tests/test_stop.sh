@@ -6,13 +6,6 @@
 W=$(workdir stop)
 cd "$W" || exit 1
 D="$SRCDIR/input/gaussians.deck"
-wait_lines() { # FILE N: wait (at most 60 s) until FILE has N lines
-  i=0
-  while [ "$(cat "$1" 2>/dev/null | wc -l)" -lt "$2" ]; do
-    i=$((i + 1)); [ $i -lt 600 ] || fail "no progress in $1"
-    sleep 0.1
-  done
-}
 stop_and_restart() { # NAME HOW
   name=$1 how=$2
   mpirun_n 2 "$WOWFLOW" "$D" -P run.dir="$name" -P run.steps=1000000 -P output.every=1 > "$name.txt" 2>&1 &
