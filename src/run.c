@@ -199,6 +199,7 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
   }
   r->steps = deck_int(&r->deck, "run.steps");
   r->dir = wow_strdup(deck_str(&r->deck, "run.dir"));
+  r->stop_path = wow_asprintf("%s/STOP", r->dir);
   run_prepare_dir(r);
   data_describe(&r->tgt, DATA_TARGET, &r->deck, world);
   data_describe(&r->src, DATA_SOURCE, &r->deck, world);
@@ -317,11 +318,7 @@ static void run_snapshot(struct wow_run *r, long k)
 static enum policy_action run_decide(struct wow_run *r, long step, double slowest, double ckpt_cost, double last_ckpt)
 {
   int flag = signals_pending() != 0, any = 0;
-  char *stop = NULL;
-  if (r->rank == 0) {
-    stop = wow_asprintf("%s/STOP", r->dir);
-    if (access(stop, F_OK) == 0) flag = 2;
-  }
+  if (r->rank == 0 && access(r->stop_path, F_OK) == 0) flag = 2;
   any = (int)comm_max_long(flag, r->world);
   int action = POLICY_CONTINUE;
   if (r->rank == 0) {
@@ -330,10 +327,9 @@ static enum policy_action run_decide(struct wow_run *r, long step, double slowes
     action = (int)policy_decide(&r->policy, &c, &why);
     if (action == POLICY_CHECKPOINT_AND_STOP) {
       log_msg(&r->log, "stopping after step %ld: %s", step, any == 2 ? "STOP file found" : any ? "signal received" : why);
-      if (any == 2) unlink(stop);
+      if (any == 2) unlink(r->stop_path);
     }
   }
-  free(stop);
   comm_bcast_bytes(&action, sizeof action, 0, r->world);
   return (enum policy_action)action;
 }
@@ -421,7 +417,7 @@ void run_free(struct wow_run *r)
     layout_clouds_free(&r->cl);
     comm_grid_free(&r->grid);
   }
-  free(r->x); free(r->y); free(r->grad); free(r->vel); free(r->hist_F); free(r->hist_gnorm); free(r->dir); free(r->align_cost0);
+  free(r->x); free(r->y); free(r->grad); free(r->vel); free(r->hist_F); free(r->hist_gnorm); free(r->dir); free(r->align_cost0); free(r->stop_path);
   log_close(&r->log);
   deck_free(&r->deck);
 }

@@ -38,6 +38,7 @@ struct wow_run {
   double *hist_F, *hist_gnorm; /* steps + 1 entries: F at x_0 .. x_steps */
   double t_loop;
   char *dir;
+  char *stop_path;          /* run.dir/STOP */
   /* checkpoints and restarts */
   struct policy policy;
   long step0;               /* first step of this job (0, or the restart step) */
