@@ -144,6 +144,8 @@ static void run_fill(struct wow_run *r)
   r->y = WOW_NEW(double, (size_t)m->nt * d, "target particles");
   r->grad = WOW_ZNEW(double, (size_t)m->ns * d, "gradient");
   r->vel = WOW_ZNEW(double, (size_t)m->ns * d, "momentum");
+  r->x_prev = WOW_ZNEW(double, (size_t)m->ns * d + 1, "previous particles");
+  r->vel_prev = WOW_ZNEW(double, (size_t)m->ns * d + 1, "previous momentum");
   data_fill(&r->tgt, &r->deck, m->t0 - r->cl.C, m->j1 - r->cl.C, r->y, NULL, r->world);
   double *mean = WOW_ZNEW(double, d, "target mean");
   for (long i = 0; i < m->nt; i++)
@@ -236,10 +238,22 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
 
 /* ------------------------------------------------------------------ the flow */
 
-static void run_check_finite(const struct wow_run *r, long k, const struct mmd_result *res)
+/* Collective: a non-finite F or gradient at step k ends the run.  The state before the last update
+ * (x_{k-1}, kept in x_prev) was good: it is written as the checkpoint of step k - 1 unless that one
+ * exists, so the run can go on from just before the blow-up with a smaller step. */
+static void run_check_finite(struct wow_run *r, long k, const struct mmd_result *res)
 {
   if (!res->nonfinite) return;
-  char ck[160] = "no checkpoint was written";
+  if (k > r->step0 && k - 1 > r->last_ckpt_step) {
+    double *x = r->x, *v = r->vel;
+    r->x = r->x_prev;
+    r->vel = r->vel_prev;
+    ckpt_write(r, k - 1);
+    r->x = x;
+    r->vel = v;
+    r->last_ckpt_step = k - 1;
+  }
+  char ck[200] = "no checkpoint was written";
   if (r->last_ckpt_step >= 0)
     snprintf(ck, sizeof ck, "the newest checkpoint (step %ld) is from before it: restart from it with a smaller step.lr", r->last_ckpt_step);
   wow_fail_all(r->world, "step %ld: F or its gradient is not finite (NaN or Inf): the flow diverged with step.lr = %g; %s", k,
@@ -355,6 +369,8 @@ int run_flow(struct wow_run *r)
     run_snapshot(r, k);
     if (k == r->steps) break; /* the last evaluation only measures F at x_steps */
     timer_start(&r->tm, TIMER_UPDATE);
+    memcpy(r->x_prev, r->x, nx * sizeof(double));
+    memcpy(r->vel_prev, r->vel, nx * sizeof(double));
     flow_update(&r->step_rule, r->x, r->vel, r->grad, nx);
     timer_stop(&r->tm, TIMER_UPDATE);
     double now = comm_wtime();
@@ -418,6 +434,7 @@ void run_free(struct wow_run *r)
     comm_grid_free(&r->grid);
   }
   free(r->x); free(r->y); free(r->grad); free(r->vel); free(r->hist_F); free(r->hist_gnorm); free(r->dir); free(r->align_cost0); free(r->stop_path);
+  free(r->x_prev); free(r->vel_prev);
   log_close(&r->log);
   deck_free(&r->deck);
 }

@@ -35,6 +35,7 @@ struct wow_run {
   struct flow_step step_rule;
   long steps;
   double *x, *y, *grad, *vel; /* own source rows, own target rows, gradient, momentum buffer */
+  double *x_prev, *vel_prev;    /* the state before the last update (the last good one if it blows up) */
   double *hist_F, *hist_gnorm; /* steps + 1 entries: F at x_0 .. x_steps */
   double t_loop;
   char *dir;
