@@ -89,38 +89,45 @@ static void test_duplicate(void **state)
                "t.deck:3: key 'run.steps': duplicate key (first set on line 2)");
 }
 
+/* Each case: the deck's head (the source and target sections follow) and the expected error. */
+struct deck_case {
+  const char *head, *want;
+};
+
+static void expect_cases(const struct deck_case *cases, size_t n)
+{
+  const char *tail = "\n[source]\nkind=noise\n[target]\nkind=noise\n";
+  for (size_t i = 0; i < n; i++) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s%s", cases[i].head, tail);
+    expect_error(buf, NULL, 0, cases[i].want);
+  }
+}
+
 static void test_bad_numbers(void **state)
 {
   (void)state;
-  const char *tail = "\n[source]\nkind=noise\n[target]\nkind=noise\n";
-  char buf[256];
-  snprintf(buf, sizeof buf, "[run]\nsteps = 12abc%s", tail);
-  expect_error(buf, NULL, 0, "t.deck:2: key 'run.steps': bad integer '12abc'");
-  snprintf(buf, sizeof buf, "[run]\nsteps = 99999999999999999999999%s", tail);
-  expect_error(buf, NULL, 0, "t.deck:2: key 'run.steps': integer '99999999999999999999999' overflows");
-  snprintf(buf, sizeof buf, "[run]\nsteps = 1\n[step]\nlr = 1e999%s", tail);
-  expect_error(buf, NULL, 0, "t.deck:4: key 'step.lr': number '1e999' overflows a double");
-  snprintf(buf, sizeof buf, "[run]\nsteps = 1\n[step]\nlr = nan%s", tail);
-  expect_error(buf, NULL, 0, "t.deck:4: key 'step.lr': number 'nan' is not finite");
-  snprintf(buf, sizeof buf, "[run]\nsteps = 1\n[step]\nlr = 0.1.2%s", tail);
-  expect_error(buf, NULL, 0, "t.deck:4: key 'step.lr': bad number '0.1.2'");
-  snprintf(buf, sizeof buf, "[run]\nsteps = 1\n[step]\nlr =%s", tail);
-  expect_error(buf, NULL, 0, "t.deck:4: key 'step.lr': empty value");
+  static const struct deck_case cases[] = {
+    { "[run]\nsteps = 12abc", "t.deck:2: key 'run.steps': bad integer '12abc'" },
+    { "[run]\nsteps = 99999999999999999999999", "t.deck:2: key 'run.steps': integer '99999999999999999999999' overflows" },
+    { "[run]\nsteps = 1\n[step]\nlr = 1e999", "t.deck:4: key 'step.lr': number '1e999' overflows a double" },
+    { "[run]\nsteps = 1\n[step]\nlr = nan", "t.deck:4: key 'step.lr': number 'nan' is not finite" },
+    { "[run]\nsteps = 1\n[step]\nlr = 0.1.2", "t.deck:4: key 'step.lr': bad number '0.1.2'" },
+    { "[run]\nsteps = 1\n[step]\nlr =", "t.deck:4: key 'step.lr': empty value" },
+  };
+  expect_cases(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_range_and_enum(void **state)
 {
   (void)state;
-  const char *tail = "\n[source]\nkind=noise\n[target]\nkind=noise\n";
-  char buf[256];
-  snprintf(buf, sizeof buf, "[run]\nsteps = -1%s", tail);
-  expect_error(buf, NULL, 0, "t.deck:2: key 'run.steps': value -1 out of range");
-  snprintf(buf, sizeof buf, "[run]\nsteps = 1\n[step]\nlr = 0%s", tail);
-  expect_error(buf, NULL, 0, "t.deck:4: key 'step.lr': value 0 out of range: must be greater than 0");
-  snprintf(buf, sizeof buf, "[run]\nsteps = 1\n[kernel]\nname = rietz%s", tail);
-  expect_error(buf, NULL, 0, "t.deck:4: key 'kernel.name': bad value 'rietz': must be one of riesz, gaussian, laplace, imq");
-  snprintf(buf, sizeof buf, "[run]\nsteps = 1\n[step]\nmomentum = 1%s", tail);
-  expect_error(buf, NULL, 0, "t.deck:4: key 'step.momentum': must be below 1");
+  static const struct deck_case cases[] = {
+    { "[run]\nsteps = -1", "t.deck:2: key 'run.steps': value -1 out of range" },
+    { "[run]\nsteps = 1\n[step]\nlr = 0", "t.deck:4: key 'step.lr': value 0 out of range: must be greater than 0" },
+    { "[run]\nsteps = 1\n[kernel]\nname = rietz", "t.deck:4: key 'kernel.name': bad value 'rietz': must be one of riesz, gaussian, laplace, imq" },
+    { "[run]\nsteps = 1\n[step]\nmomentum = 1", "t.deck:4: key 'step.momentum': must be below 1" },
+  };
+  expect_cases(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_missing_and_malformed(void **state)
