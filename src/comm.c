@@ -31,13 +31,13 @@ _Noreturn void wow_fail(const char *fmt, ...)
 {
   int rank = 0;
   if (comm_mpi_up()) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  char msg[WOW_ERRLEN];
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "wowflow: error [rank %d]: ", rank);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   fflush(stdout);
+  fprintf(stderr, "wowflow: error [rank %d]: %s\n", rank, msg); /* one write: lines from several ranks never mix */
   fflush(stderr);
   if (comm_mpi_up()) {
     int size = 1;
@@ -66,12 +66,13 @@ static _Noreturn void comm_exit_all(MPI_Comm comm)
 _Noreturn void wow_fail_all(MPI_Comm comm, const char *fmt, ...)
 {
   if (comm_rank(comm) == 0) {
+    char msg[WOW_ERRLEN];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "wowflow: error: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fflush(stdout);
+    fprintf(stderr, "wowflow: error: %s\n", msg); /* one write */
   }
   comm_exit_all(comm);
 }
@@ -86,6 +87,7 @@ void comm_check_all(MPI_Comm comm, const char *local_msg)
   if (rank == first) snprintf(msg, sizeof msg, "%s", local_msg);
   comm_check_rc(MPI_Bcast(msg, WOW_ERRLEN, MPI_CHAR, first, comm), "MPI_Bcast (error message)");
   msg[WOW_ERRLEN - 1] = '\0';
+  fflush(stdout);
   if (rank == 0) fprintf(stderr, "wowflow: error: %s\n", msg);
   comm_exit_all(comm);
 }
