@@ -11,4 +11,4 @@ $SUDO apt-get install -y --no-install-recommends \
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools \
   libfftw3-dev libfftw3-mpi-dev libopenblas-dev librandom123-dev zlib1g-dev \
   cmake libcmocka-dev python3 python3-h5py python3-numpy python3-matplotlib python3-pil \
-  python3-sklearn dataset-fashion-mnist
+  python3-sklearn dataset-fashion-mnist procps git
