@@ -548,12 +548,6 @@ double deck_list_real(const struct deck *dk, const char *key, int item)
   return strtod(p, NULL);
 }
 
-int deck_mutable(const struct deck *dk, const char *key)
-{
-  int i = deck_find(dk->schema, dk->nkeys, key);
-  return i >= 0 && (dk->schema[i].flags & DECK_MUTABLE);
-}
-
 /* ------------------------------------------------------------------ printing */
 
 static void deck_source_text(const struct deck *dk, size_t i, char *buf, size_t len)

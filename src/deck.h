@@ -73,7 +73,6 @@ int deck_is_auto(const struct deck *dk, const char *key);
 int deck_list_len(const struct deck *dk, const char *key);
 double deck_list_real(const struct deck *dk, const char *key, int i);
 const char *deck_list_word(const struct deck *dk, const char *key);
-int deck_mutable(const struct deck *dk, const char *key);
 int deck_key_index(const struct deck *dk, const char *key); /* -1 when undeclared */
 
 /* Human table with the source of every value (rank 0 prints it). */

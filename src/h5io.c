@@ -259,11 +259,6 @@ int h5io_read_rows_double(hid_t file, const char *name, const long *rows, long n
   return h5io_read_rows(file, name, rows, n, cols, H5T_NATIVE_DOUBLE, out, err, errlen);
 }
 
-int h5io_read_rows_long(hid_t file, const char *name, const long *rows, long n, long *out, char *err, size_t errlen)
-{
-  return h5io_read_rows(file, name, rows, n, 1, H5T_NATIVE_LONG, out, err, errlen);
-}
-
 static int h5io_read_all(hid_t file, const char *name, size_t count, hid_t memtype, void *out, char *err, size_t errlen)
 {
   if (!h5io_exists(file, name)) { snprintf(err, errlen, "no dataset '%s'", name); return -1; }

@@ -34,9 +34,8 @@ int h5io_attr_long(hid_t file, const char *obj, const char *name, long value);
 
 /* Readers (any rank, independent). */
 int h5io_shape(hid_t file, const char *name, int *rank, long dims[3], int *is_float, char *err, size_t errlen);
-/* Read rows listed in rows[0..n) (increasing) of a 1D or 2D dataset, converted to double or long. */
+/* Read rows listed in rows[0..n) (increasing) of a 1D or 2D dataset, converted to double. */
 int h5io_read_rows_double(hid_t file, const char *name, const long *rows, long n, long cols, double *out, char *err, size_t errlen);
-int h5io_read_rows_long(hid_t file, const char *name, const long *rows, long n, long *out, char *err, size_t errlen);
 /* Read a whole dataset of `count` elements. */
 int h5io_read_all_double(hid_t file, const char *name, size_t count, double *out, char *err, size_t errlen);
 int h5io_read_all_long(hid_t file, const char *name, size_t count, long *out, char *err, size_t errlen);
