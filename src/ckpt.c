@@ -107,6 +107,64 @@ static void ckpt_prune(const struct wow_run *r, long keep)
 
 /* ------------------------------------------------------------------ writing */
 
+/* The baselines' extra state (replicated on every rank: rank 0 writes it). */
+static const char *const ckpt_bl_names[4] = { "/state/embedding", "/state/embedding_velocity", "/state/adam_second_features",
+                                              "/state/adam_second_embedding" };
+
+static void ckpt_bl_arrays(const struct wow_run *r, double *arr[4], long cols[4])
+{
+  arr[0] = r->bl.e; arr[1] = r->bl.ve; arr[2] = r->bl.a2x; arr[3] = r->bl.a2e;
+  cols[0] = cols[1] = cols[3] = BL_E;
+  cols[2] = (long)r->cl.d;
+}
+
+static uint64_t ckpt_bl_checksum(const struct wow_run *r)
+{
+  double *arr[4];
+  long cols[4];
+  ckpt_bl_arrays(r, arr, cols);
+  uint64_t h = 0;
+  for (int k = 0; k < 4; k++)
+    if (arr[k]) h = h * 31 + ckpt_checksum(arr[k], 0, r->bl.N, (size_t)cols[k], r->rank == 0, r->world);
+  return h;
+}
+
+static int ckpt_write_baseline(hid_t f, const struct wow_run *r, int writer)
+{
+  double *arr[4];
+  long cols[4];
+  char ce[32];
+  ckpt_bl_arrays(r, arr, cols);
+  int rc = 0;
+  for (int k = 0; k < 4; k++)
+    if (arr[k]) rc |= h5io_write_rows(f, ckpt_bl_names[k], H5T_NATIVE_DOUBLE, r->bl.N, cols[k], 0, writer ? r->bl.N : 0, arr[k]);
+  ckpt_hex(ckpt_bl_checksum(r), ce, sizeof ce);
+  rc |= h5io_attr_string(f, "/", "checksum_baseline", ce);
+  return rc;
+}
+
+/* Every rank reads the whole baseline state; 0, or -1 with a reason. */
+static int ckpt_load_baseline(struct wow_run *r, hid_t f, char *msg, size_t len)
+{
+  double *arr[4];
+  long cols[4];
+  char err[512] = "", ce[32], *stored = NULL;
+  ckpt_bl_arrays(r, arr, cols);
+  int ok = 1;
+  for (int k = 0; k < 4 && ok; k++)
+    if (arr[k]) ok = h5io_read_block(f, ckpt_bl_names[k], 0, r->bl.N, cols[k], arr[k], err, sizeof err) == 0;
+  ok = ok && h5io_read_attr_string(f, "/", "checksum_baseline", &stored) == 0;
+  if (!comm_all_ok(r->world, ok)) {
+    free(stored);
+    return snprintf(msg, len, "cannot read the %s state%s%s", deck_str(&r->deck, "flow.method"), err[0] ? ": " : "", err), -1;
+  }
+  ckpt_hex(ckpt_bl_checksum(r), ce, sizeof ce);
+  int bad = strcmp(ce, stored) != 0;
+  if (bad) snprintf(msg, len, "checksum mismatch in the baseline state (stored %s, read %s): the file is damaged", stored, ce);
+  free(stored);
+  return bad ? -1 : 0;
+}
+
 static int ckpt_write_state(hid_t f, const struct wow_run *r, long step, const char *cx, const char *cv, const char *ct)
 {
   const struct mmd *m = &r->mmd;
@@ -125,6 +183,7 @@ static int ckpt_write_state(hid_t f, const struct wow_run *r, long step, const c
   rc |= h5io_write_array(f, "/history/F", H5T_NATIVE_DOUBLE, 1, &hn, r->hist_F, r->rank == 0);
   rc |= h5io_write_array(f, "/history/grad_norm", H5T_NATIVE_DOUBLE, 1, &one, r->hist_gnorm, r->rank == 0);
   free(labels);
+  if (r->method != BL_WOW) rc |= ckpt_write_baseline(f, r, writer);
   rc |= output_write_meta(f, r, "checkpoint", CKPT_FORMAT_VERSION, step);
   rc |= h5io_attr_double(f, "/", "elapsed", r->elapsed0 + (comm_wtime() - r->t_job));
   rc |= h5io_attr_long(f, "/", "rng_seed", (long)r->mmd.set.seed);
@@ -293,11 +352,14 @@ static int ckpt_load(struct wow_run *r, const char *path, const struct ckpt_head
     ok = ok && h5io_read_all_double(f, "/history/F", (size_t)h->step, r->hist_F, err, sizeof err) == 0;
     ok = ok && h5io_read_all_double(f, "/history/grad_norm", (size_t)h->step, r->hist_gnorm, err, sizeof err) == 0;
   }
-  if (f >= 0) h5io_close(f);
   if (!comm_all_ok(r->world, ok)) {
+    if (f >= 0) h5io_close(f);
     snprintf(msg, len, "cannot read its data%s%s", err[0] ? ": " : "", err);
     return -1;
   }
+  int blrc = r->method != BL_WOW ? ckpt_load_baseline(r, f, msg, len) : 0;
+  h5io_close(f);
+  if (blrc) return -1;
   ckpt_hex(ckpt_checksum(r->x, row0, m->ns, r->cl.d, r->grid.pl == 0, r->world), cx, sizeof cx);
   ckpt_hex(ckpt_checksum(r->vel, row0, m->ns, r->cl.d, r->grid.pl == 0, r->world), cv, sizeof cv);
   ckpt_hex(r->target_checksum, ct, sizeof ct);

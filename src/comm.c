@@ -147,13 +147,20 @@ void comm_grid_free(struct comm_grid *g)
 }
 
 /* MPI counts are int: reduce in chunks so that any size works. */
-void comm_sum_doubles(double *buf, size_t n, MPI_Comm comm)
+static void comm_reduce_doubles(double *buf, size_t n, MPI_Op op, MPI_Comm comm)
 {
   const size_t chunk = (size_t)1 << 28;
   for (size_t off = 0; off < n; off += chunk) {
     size_t k = n - off < chunk ? n - off : chunk;
-    comm_check_rc(MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)k, MPI_DOUBLE, MPI_SUM, comm), "MPI_Allreduce (sum)");
+    comm_check_rc(MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)k, MPI_DOUBLE, op, comm), "MPI_Allreduce (doubles)");
   }
+}
+
+void comm_max_doubles(double *buf, size_t n, MPI_Comm comm) { comm_reduce_doubles(buf, n, MPI_MAX, comm); }
+
+void comm_sum_doubles(double *buf, size_t n, MPI_Comm comm)
+{
+  comm_reduce_doubles(buf, n, MPI_SUM, comm);
 }
 
 static double comm_reduce1(double x, MPI_Op op, MPI_Comm comm)

@@ -43,6 +43,7 @@ void comm_grid_free(struct comm_grid *grid);
 
 /* Collective reductions (in place, every rank gets the result). */
 void comm_sum_doubles(double *buf, size_t n, MPI_Comm comm);
+void comm_max_doubles(double *buf, size_t n, MPI_Comm comm); /* elementwise, in place */
 double comm_sum_double(double x, MPI_Comm comm);
 double comm_max_double(double x, MPI_Comm comm);
 double comm_min_double(double x, MPI_Comm comm);

@@ -55,7 +55,20 @@ static const struct deck_key wow_schema[] = {
   { "kernel.h", DECK_REAL, "auto", 0, BIG, DECK_AUTO | DECK_MIN_OPEN, NULL,
     "bandwidth (auto: gaussian 0.1, laplace 0.5, imq 1)" },
   { "kernel.r", DECK_REAL, "1", 0, 2, DECK_MIN_OPEN, NULL, "Riesz exponent r" },
-  { "step.rule", DECK_ENUM, "euler", 0, 0, 0, "euler|momentum", "explicit Euler, or heavy ball: v = g + momentum v; x -= lr v" },
+  { "flow.method", DECK_ENUM, "wow", 0, 0, 0, "wow|mmd_product|otdd",
+    "wow: the WoW flow of the SW-kernel MMD; baselines on labeled points (method.md 7): MMD with the product kernel (Hua et al.), OTDD" },
+  { "baseline.h", DECK_REAL, "100", 0, BIG, DECK_MIN_OPEN, NULL, "mmd_product: feature kernel exp(-|x-x'|^2/(2h))" },
+  { "baseline.h_mean", DECK_REAL, "50", 0, BIG, DECK_MIN_OPEN, NULL, "mmd_product: label-mean kernel exp(-|m-m'|^2/(2h_mean))" },
+  { "baseline.h_cov", DECK_REAL, "1000", 0, BIG, DECK_MIN_OPEN, NULL, "mmd_product: label-covariance kernel exp(-|S-S'|_F^2/(2h_cov))" },
+  { "baseline.noise", DECK_REAL, "0.01", 0, BIG, 0, NULL, "mmd_product: the gradient is taken at z + noise N(0, I)" },
+  { "baseline.sums", DECK_ENUM, "direct", 0, 0, 0, "direct|sliced",
+    "mmd_product kernel sums: direct (blocked GEMM, exact) or sliced (sw.projections orthogonal directions, FFT per direction)" },
+  { "baseline.epsilon", DECK_REAL, "0.05", 0, BIG, DECK_MIN_OPEN, NULL, "otdd: entropic regularisation on the cost divided by its mean" },
+  { "baseline.sinkhorn_iterations", DECK_INT, "1000", 1, 1e9, M, NULL, "otdd: most Sinkhorn iterations per step" },
+  { "baseline.sinkhorn_tolerance", DECK_REAL, "1e-6", 0, BIG, DECK_MIN_OPEN | M, NULL, "otdd: stop when the row marginals are off by less (L1)" },
+  { "baseline.weight_decay", DECK_REAL, "1e-4", 0, BIG, 0, NULL, "otdd: AdamW weight decay" },
+  { "step.rule", DECK_ENUM, "euler", 0, 0, 0, "euler|momentum|adamw",
+    "explicit Euler, heavy ball (v = g + momentum v; x -= lr v), or AdamW (otdd only; b1 0.9, b2 0.999, eps 1e-8)" },
   { "step.lr", DECK_REAL, "0.1", 0, BIG, DECK_MIN_OPEN | M, NULL, "step size tau" },
   { "step.momentum", DECK_REAL, "0.9", 0, 1, 0, NULL, "momentum beta of the heavy-ball rule (below 1)" },
   { "checkpoint.every_steps", DECK_INT, "0", 0, BIG, M, NULL, "write a checkpoint every N steps (0: never)" },
@@ -122,6 +135,18 @@ static void rules_data(const struct deck *dk, const char *sec, struct deck_error
   }
 }
 
+static void rules_method(const struct deck *dk, struct deck_errors *errs)
+{
+  const int method = deck_enum(dk, "flow.method"), adamw = deck_enum(dk, "step.rule") == 2;
+  if (method == 2 && !adamw) rule_error(dk, errs, "step.rule", "flow.method = otdd is optimised by adamw (as in the paper): set step.rule = adamw");
+  if (method != 2 && adamw) rule_error(dk, errs, "step.rule", "adamw is the otdd baseline's optimiser; the wow and mmd_product flows use euler or momentum");
+  if (method != 0 && deck_int(dk, "target.batch") > 0)
+    rule_error(dk, errs, "target.batch", "the baselines (flow.method = mmd_product, otdd) use every target point: set target.batch = 0");
+  if (method != 0 && is_set(dk, "parallel.class_groups") && !deck_is_auto(dk, "parallel.class_groups") &&
+      deck_int(dk, "parallel.class_groups") != 1)
+    rule_error(dk, errs, "parallel.class_groups", "the baselines split points, not classes, over the ranks: use 1 or auto");
+}
+
 void deck_check_rules(const struct deck *dk, struct deck_errors *errs)
 {
   rules_data(dk, "source", errs);
@@ -132,6 +157,7 @@ void deck_check_rules(const struct deck *dk, struct deck_errors *errs)
   if (!deck_str(dk, "run.dir")[0]) rule_error(dk, errs, "run.dir", "must name a directory");
   if (!deck_str(dk, "output.file")[0]) rule_error(dk, errs, "output.file", "must name a file");
   if (deck_real(dk, "step.momentum") >= 1.0) rule_error(dk, errs, "step.momentum", "must be below 1");
+  rules_method(dk, errs);
   int src_file = strcmp(deck_str(dk, "source.kind"), "file") == 0, tgt_file = strcmp(deck_str(dk, "target.kind"), "file") == 0;
   long sd = strcmp(deck_str(dk, "source.kind"), "rings") == 0 ? 2 : deck_int(dk, "source.dim");
   long td = strcmp(deck_str(dk, "target.kind"), "rings") == 0 ? 2 : deck_int(dk, "target.dim");

@@ -17,7 +17,8 @@ enum rng_stream {
   RNG_TARGET_DATA = 5,
   RNG_SOURCE_SUBSET = 6, /* (class, draw, 0) */
   RNG_TARGET_SUBSET = 7,
-  RNG_CLASS_MEANS = 8    /* gaussians generator: (role, class, block) */
+  RNG_CLASS_MEANS = 8,   /* gaussians generator: (role, class, block) */
+  RNG_NOISE = 9          /* baseline noise injection: (step, point, block) */
 };
 
 /* The raw generator: out = philox4x64_10(ctr = {c0, c1, c2, c3}, key = {seed, stream}). */

@@ -91,6 +91,7 @@ static int run_class_groups(struct wow_run *r)
 {
   const int P = comm_size(r->world);
   char msg[WOW_ERRLEN] = "", where[512];
+  if (r->method != BL_WOW) return 1; /* replicated points, work split inside (baseline.h) */
   if (deck_is_auto(&r->deck, "parallel.class_groups")) return layout_auto_groups(&r->cl, deck_int(&r->deck, "sw.projections"), P);
   long Pc = deck_int(&r->deck, "parallel.class_groups");
   deck_where(&r->deck, "parallel.class_groups", where, sizeof where);
@@ -131,7 +132,7 @@ static void run_engine(struct wow_run *r)
   set.L = deck_int(dk, "sw.projections");
   set.seed = (uint64_t)deck_int(dk, "run.seed");
   mmd_init(&r->mmd, &set, &r->cl, &r->grid, &r->part, &r->tm);
-  r->step_rule.rule = deck_enum(dk, "step.rule") == 1 ? FLOW_MOMENTUM : FLOW_EULER;
+  r->step_rule.rule = deck_enum(dk, "step.rule") == 1 ? FLOW_MOMENTUM : FLOW_EULER; /* adamw: otdd, in baseline.c */
   r->step_rule.lr = deck_real(dk, "step.lr");
   r->step_rule.beta = deck_real(dk, "step.momentum");
 }
@@ -159,6 +160,29 @@ static void run_fill(struct wow_run *r)
   data_free(&r->tgt);
 }
 
+static void run_baseline(struct wow_run *r)
+{
+  const struct deck *dk = &r->deck;
+  struct baseline_setup set = { .method = r->method };
+  set.h = deck_real(dk, "baseline.h");
+  set.hm = deck_real(dk, "baseline.h_mean");
+  set.hs = deck_real(dk, "baseline.h_cov");
+  set.noise = deck_real(dk, "baseline.noise");
+  set.sliced = deck_enum(dk, "baseline.sums") == 1;
+  set.ortho = 1;
+  set.L = deck_int(dk, "sw.projections");
+  set.eps = deck_real(dk, "baseline.epsilon");
+  set.tol = deck_real(dk, "baseline.sinkhorn_tolerance");
+  set.iters = deck_int(dk, "baseline.sinkhorn_iterations");
+  set.lr = r->step_rule.lr;
+  set.beta = r->step_rule.rule == FLOW_MOMENTUM ? r->step_rule.beta : 0.0;
+  set.wd = deck_real(dk, "baseline.weight_decay");
+  set.seed = (uint64_t)deck_int(dk, "run.seed");
+  char msg[WOW_ERRLEN] = "";
+  if (baseline_init(&r->bl, &set, r->world, r->x, r->cl.size, r->cl.C, r->y, r->cl.size + r->cl.C, r->cl.C2, r->cl.d, msg, sizeof msg))
+    comm_check_all(r->world, msg);
+}
+
 static void run_banner(struct wow_run *r)
 {
   if (r->rank != 0) return;
@@ -169,6 +193,12 @@ static void run_banner(struct wow_run *r)
   log_msg(&r->log, "kernel %s (h %g, r %g), %s SW, L = %ld, %s, lr %g", kernel_name(&r->mmd.set.kernel), r->mmd.set.kernel.h,
           r->mmd.set.kernel.r, r->mmd.set.estimator == MMD_EXACT ? "exact" : "quantile", r->mmd.set.L,
           r->step_rule.rule == FLOW_EULER ? "Euler" : "momentum", r->step_rule.lr);
+  if (r->method == BL_MMD_PRODUCT)
+    log_msg(&r->log, "method mmd_product (Hua et al.): h %g, h_mean %g, h_cov %g, noise %g, %s sums, lr %g, momentum %g", r->bl.set.h,
+            r->bl.set.hm, r->bl.set.hs, r->bl.set.noise, r->bl.set.sliced ? "sliced" : "direct", r->bl.set.lr, r->bl.set.beta);
+  if (r->method == BL_OTDD)
+    log_msg(&r->log, "method otdd: epsilon %g (mean-scaled cost), Sinkhorn <= %ld iterations to %g, AdamW lr %g, weight decay %g",
+            r->bl.set.eps, r->bl.set.iters, r->bl.set.tol, r->bl.set.lr, r->bl.set.wd);
   log_msg(&r->log, "grid %d class groups x %d direction groups on %d ranks", r->grid.Pc, r->grid.Pl, r->grid.size);
   char warn[512];
   prov_blas_warning(warn, sizeof warn);
@@ -200,6 +230,7 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
     return 1;
   }
   r->steps = deck_int(&r->deck, "run.steps");
+  r->method = (enum baseline_method)deck_enum(&r->deck, "flow.method");
   r->dir = wow_strdup(deck_str(&r->deck, "run.dir"));
   r->stop_path = wow_asprintf("%s/STOP", r->dir);
   run_prepare_dir(r);
@@ -214,6 +245,7 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
   r->prov.Pl = r->grid.Pl;
   run_engine(r);
   run_fill(r);
+  if (r->method != BL_WOW) run_baseline(r);
   r->hist_F = WOW_NEW(double, r->steps + 1, "loss history");
   r->align_cost0 = WOW_ZNEW(double, (size_t)r->cl.C * (size_t)r->cl.C2, "initial alignment costs");
   r->hist_gnorm = WOW_NEW(double, r->steps + 1, "gradient history");
@@ -244,7 +276,7 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
 static void run_check_finite(struct wow_run *r, long k, const struct mmd_result *res)
 {
   if (!res->nonfinite) return;
-  if (k > r->step0 && k - 1 > r->last_ckpt_step) {
+  if (r->method == BL_WOW && k > r->step0 && k - 1 > r->last_ckpt_step) {
     double *x = r->x, *v = r->vel;
     r->x = r->x_prev;
     r->vel = r->vel_prev;
@@ -296,11 +328,28 @@ static void run_watch_growth(struct wow_run *r, struct run_growth *g, long k, do
           window, g->F[0], g->step[0], g->F[window], g->step[window], r->step_rule.lr);
 }
 
+/* Collective: F and the gradient at step k by the run's method. */
+static void run_evaluate(struct wow_run *r, long k, struct mmd_result *res)
+{
+  if (r->method == BL_WOW) {
+    mmd_eval(&r->mmd, k, r->x, r->y, r->grad, res);
+    return;
+  }
+  timer_start(&r->tm, TIMER_BASELINE);
+  baseline_eval(&r->bl, k, r->x, res);
+  timer_stop(&r->tm, TIMER_BASELINE);
+}
+
 /* Collective: out (C x C2) = the SW statistic between every flowed and every target class at the
- * last evaluation (the cost of aligning labels, method.md 1.1). */
+ * last evaluation (the cost of aligning labels, method.md 1.1).  The baselines evaluate the WoW
+ * engine once here for it (its gradient lands in r->grad, which they do not use). */
 static void run_alignment_costs(struct wow_run *r, double *out)
 {
   const int nc = r->cl.nc, C = r->cl.C, C2 = r->cl.C2;
+  if (r->method != BL_WOW) {
+    struct mmd_result res;
+    mmd_eval(&r->mmd, 0, r->x, r->y, r->grad, &res);
+  }
   double *S = WOW_NEW(double, (size_t)nc * (size_t)nc, "SW matrix");
   mmd_stat_matrix(&r->mmd, 0, S);
   for (int c = 0; c < C; c++)
@@ -361,7 +410,7 @@ int run_flow(struct wow_run *r)
   for (long k = r->step0; k <= r->steps; k++) {
     double t_step = comm_wtime();
     run_fault_hook(r, k);
-    mmd_eval(&r->mmd, k, r->x, r->y, r->grad, &res);
+    run_evaluate(r, k, &res);
     run_check_finite(r, k, &res);
     r->hist_F[k] = res.F;
     r->hist_gnorm[k] = res.grad_norm;
@@ -371,7 +420,8 @@ int run_flow(struct wow_run *r)
     timer_start(&r->tm, TIMER_UPDATE);
     memcpy(r->x_prev, r->x, nx * sizeof(double));
     memcpy(r->vel_prev, r->vel, nx * sizeof(double));
-    flow_update(&r->step_rule, r->x, r->vel, r->grad, nx);
+    if (r->method == BL_WOW) flow_update(&r->step_rule, r->x, r->vel, r->grad, nx);
+    else baseline_update(&r->bl, k, r->x, r->vel);
     timer_stop(&r->tm, TIMER_UPDATE);
     double now = comm_wtime();
     if (now - t_step > slowest) slowest = now - t_step;
@@ -427,6 +477,7 @@ void run_write_output(struct wow_run *r)
 
 void run_free(struct wow_run *r)
 {
+  if (r->method != BL_WOW && r->bl.N) baseline_free(&r->bl);
   if (r->grid.Pc) {
     mmd_free(&r->mmd);
     layout_part_free(&r->part);

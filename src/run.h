@@ -9,6 +9,7 @@
 #ifndef WOW_RUN_H
 #define WOW_RUN_H
 
+#include "baseline.h"
 #include "comm.h"
 #include "data.h"
 #include "deck.h"
@@ -29,6 +30,8 @@ struct wow_run {
   struct wow_clouds cl;
   struct wow_part part;
   struct mmd mmd;
+  enum baseline_method method; /* flow.method */
+  struct baseline bl;          /* the baselines' state (method != BL_WOW) */
   struct timers tm;
   struct wow_log log;
   struct provenance prov;
