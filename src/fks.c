@@ -71,16 +71,21 @@ double fks_f1d(const struct fks *f, double t, double *df)
   return v;
 }
 
-/* Samples f(k h), f'(k h) for k < n (kept, extended when a larger FFT needs more). */
+/* Samples f(k h), f'(k h) for k < n, made in chunks of FKS_CHUNK whose quadrature depends only on
+ * the chunk: the values never depend on the order in which sizes were asked for (restarts). */
+#define FKS_CHUNK 4096
 static void fks_samples(struct fks *f, long n)
 {
   if (n <= f->nsamp) return;
-  double *t = WOW_NEW(double, n, "kernel samples");
-  for (long k = 0; k < n; k++) t[k] = f->h * (double)k;
-  f->fs = wow_realloc(f->fs, (size_t)n, sizeof(double), "kernel samples");
-  f->fds = wow_realloc(f->fds, (size_t)n, sizeof(double), "kernel samples");
-  fks_quad(f, t, n, f->fs, f->fds);
-  f->nsamp = n;
+  const long have = f->nsamp, want = (n + FKS_CHUNK - 1) / FKS_CHUNK * FKS_CHUNK;
+  f->fs = wow_realloc(f->fs, (size_t)want, sizeof(double), "kernel samples");
+  f->fds = wow_realloc(f->fds, (size_t)want, sizeof(double), "kernel samples");
+  double *t = WOW_NEW(double, FKS_CHUNK, "kernel samples");
+  for (long c0 = have; c0 < want; c0 += FKS_CHUNK) {
+    for (long k = 0; k < FKS_CHUNK; k++) t[k] = f->h * (double)(c0 + k);
+    fks_quad(f, t, FKS_CHUNK, f->fs + c0, f->fds + c0);
+  }
+  f->nsamp = want;
   free(t);
 }
 
