@@ -24,6 +24,9 @@ const char *cli_usage(void)
          "                [--batch B] [--class-groups PC] [--kernel K] [--estimator E] [--tsv FILE]\n"
          "      time S steps on synthetic Gaussian classes (C source and C target classes of n and m points\n"
          "      in R^d); prints ms per step, phase times, GEMM rate against the GEMM floor, memory\n"
+         "  wowflow bench --sums [--n N] [--d D] [--projections L] [--kernel gaussian|riesz] [--h H] [--steps REPS]\n"
+         "                [--tsv FILE]\n"
+         "      the baselines' kernel sums: direct (GEMM) against sliced (FFT / sorting), time and error, on rank 0\n"
          "  wowflow import (--idx IMAGES --idx-labels LABELS | --csv TABLE [--label-column K] [--header]\n"
          "                [--shape HxW]) --out OUT.h5 [--classes 0,1,2] [--per-class N] [--seed S] [--scale]\n"
          "                [--resize HxW]\n"
@@ -153,11 +156,13 @@ static int cli_bench(int argc, char **argv, int i, struct cli *c, char *err, siz
       done = 1;
     }
     if (done) { i++; continue; }
+    if (strcmp(a, "--sums") == 0) { c->sums = 1; continue; }
     if (!v && a[0] == '-') { snprintf(err, len, "command line: option %s needs a value", a); return -1; }
     if (strcmp(a, "--kernel") == 0) c->kernel = v;
     else if (strcmp(a, "--estimator") == 0) c->estimator = v;
     else if (strcmp(a, "--tsv") == 0) c->tsv = v;
     else if (strcmp(a, "--precision") == 0) c->precision = v;
+    else if (strcmp(a, "--h") == 0) { if (cli_real(a, v, &c->h, err, len)) return -1; }
     else { snprintf(err, len, "command line: unknown option '%s' for bench (see wowflow --help)", a); return -1; }
     i++;
   }

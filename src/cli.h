@@ -6,6 +6,7 @@
  *   wowflow compare A.h5 B.h5 [--rtol R] [--atol A]
  *   wowflow bench [--classes C --n N --m M --d D --projections L --steps S --warmup W
  *                  --batch B --class-groups PC --kernel K --estimator E --tsv FILE]
+ *   wowflow bench --sums [--n N --d D --projections L --kernel gaussian|riesz --h H --steps R --tsv FILE]
  *   wowflow import (--idx IMAGES --idx-labels LABELS | --csv TABLE [--label-column K] [--header]
  *                  [--shape HxW]) --out OUT.h5 [--classes 0,1,2] [--per-class N] [--seed S]
  *                  [--scale] [--resize HxW]
@@ -34,6 +35,7 @@ struct cli {
   /* bench */
   long classes, n, m, d, L, steps, warmup, batch, class_groups;
   const char *tsv, *precision;
+  int sums;           /* bench --sums: the kernel-sum paths (cmd_bench_sums) */
   /* import */
   const char *idx, *idx_labels, *csv, *shape;
   int label_column, header, scale, resize_h, resize_w, nclass_list;

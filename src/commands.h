@@ -14,6 +14,7 @@
 int cmd_grad(const struct cli *c, MPI_Comm world);
 int cmd_compare(const struct cli *c, MPI_Comm world);
 int cmd_bench(const struct cli *c, MPI_Comm world);
+int cmd_bench_sums(const struct cli *c, MPI_Comm world); /* bench --sums: kernel-sum paths */
 int cmd_import(const struct cli *c, MPI_Comm world);
 
 #endif

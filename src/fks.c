@@ -189,21 +189,30 @@ static void fks_reserve(struct fks *f, long n, long m, long Lb)
 
 /* ------------------------------------------------------------------ 1D sums */
 
-/* Lagrange weights of the `o` nodes a0 .. a0+o-1 at grid coordinate u; returns a0. */
-static long fks_lagrange(double u, int o, double *wt)
+/* Lagrange weights of the `o` nodes a0 .. a0+o-1 at grid coordinate u; returns a0.  Barycentric
+ * form: l_k(x) = b_k / (x - k) * prod_j (x - j), b_k = 1 / prod_{j != k} (k - j) (bary). */
+static long fks_lagrange(double u, int o, const double *bary, double *wt)
 {
   const long a0 = (long)floor(u) - o / 2 + 1;
   const double x = u - (double)a0;
-  for (int k = 0; k < o; k++) {
-    double num = 1, den = 1;
-    for (int j = 0; j < o; j++)
-      if (j != k) {
-        num *= x - (double)j;
-        den *= (double)(k - j);
-      }
-    wt[k] = num / den;
+  double prod = 1;
+  for (int j = 0; j < o; j++) prod *= x - (double)j;
+  if (prod == 0) { /* on a node */
+    for (int k = 0; k < o; k++) wt[k] = x == (double)k ? 1.0 : 0.0;
+    return a0;
   }
+  for (int k = 0; k < o; k++) wt[k] = prod * bary[k] / (x - (double)k);
   return a0;
+}
+
+static void fks_bary(int o, double *bary)
+{
+  for (int k = 0; k < o; k++) {
+    double den = 1;
+    for (int j = 0; j < o; j++)
+      if (j != k) den *= (double)(k - j);
+    bary[k] = 1.0 / den;
+  }
 }
 
 static int fks_sum1d_grid(struct fks *f, const double *p, long n, const double *q, const double *w, long m, double *s, double *ds)
@@ -219,24 +228,29 @@ static int fks_sum1d_grid(struct fks *f, const double *p, long n, const double *
   while (nf < 2 * G) nf *= 2;
   struct fks_plan *pl = fks_plan_for(f, nf);
   const double g0 = lo - (double)(o / 2) * f->h, ih = 1.0 / f->h;
+  double bary[16];
+  fks_bary(o, bary);
   memset(pl->in, 0, sizeof(double) * (size_t)nf);
   for (long j = 0; j < m; j++) { /* spread */
-    const long a0 = fks_lagrange((q[j] - g0) * ih, o, wt);
+    const long a0 = fks_lagrange((q[j] - g0) * ih, o, bary, wt);
     for (int k = 0; k < o; k++) pl->in[a0 + k] += w[j] * wt[k];
   }
   fftw_execute_dft_r2c((fftw_plan)pl->fwd, pl->in, pl->spec);
   fftw_complex *W = pl->spec, *Wc = pl->wc, *K[2] = { pl->kf, pl->kd };
   memcpy(Wc, W, sizeof(fftw_complex) * (size_t)(nf / 2 + 1));
-  for (int pass = 0; pass < 2; pass++) { /* convolve with f, then with f', and interpolate back */
-    for (int k = 0; k <= nf / 2; k++) W[k] = Wc[k] * K[pass][k];
-    fftw_execute_dft_c2r((fftw_plan)pl->bwd, W, pl->out);
-    double *out = pass ? ds : s;
-    for (long i = 0; i < n; i++) {
-      const long a0 = fks_lagrange((p[i] - g0) * ih, o, wt);
-      double acc = 0;
-      for (int k = 0; k < o; k++) acc += wt[k] * pl->out[a0 + k];
-      out[i] = acc;
+  for (int k = 0; k <= nf / 2; k++) W[k] = Wc[k] * K[1][k]; /* convolve with f' ... */
+  fftw_execute_dft_c2r((fftw_plan)pl->bwd, W, pl->in);
+  for (int k = 0; k <= nf / 2; k++) W[k] = Wc[k] * K[0][k]; /* ... and with f */
+  fftw_execute_dft_c2r((fftw_plan)pl->bwd, W, pl->out);
+  for (long i = 0; i < n; i++) { /* interpolate both back */
+    const long a0 = fks_lagrange((p[i] - g0) * ih, o, bary, wt);
+    double a = 0, b = 0;
+    for (int k = 0; k < o; k++) {
+      a += wt[k] * pl->out[a0 + k];
+      b += wt[k] * pl->in[a0 + k];
     }
+    s[i] = a;
+    ds[i] = b;
   }
   return 0;
 }
