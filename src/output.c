@@ -133,8 +133,10 @@ void output_write_state(const struct wow_run *r, const char *path, const char *k
   const struct mmd *m = &r->mmd;
   int rc = output_set(f, r, "/flow", 0, r->cl.C, m->j0, m->s1, r->x, m->ns);
   rc |= output_set(f, r, "/target", r->cl.C, r->cl.nc, m->t0, m->j1, r->y, m->nt);
-  if (r->method != BL_WOW)
+  if (r->method != BL_WOW) { /* the baselines' label embedding (m, S) of every point */
     rc |= h5io_write_rows(f, "/flow/embedding", H5T_NATIVE_DOUBLE, r->bl.N, BL_E, 0, r->rank == 0 ? r->bl.N : 0, r->bl.e);
+    rc |= h5io_write_rows(f, "/target/embedding", H5T_NATIVE_DOUBLE, r->bl.M, BL_E, 0, r->rank == 0 ? r->bl.M : 0, r->bl.ey);
+  }
   rc |= h5io_attr_string(f, "/flow", "method", deck_str(&r->deck, "flow.method"));
   rc |= output_history(f, r, step);
   if (timer_stats) rc |= output_timers(f, r, timer_stats);
