@@ -21,7 +21,8 @@ const char *cli_usage(void)
          "  wowflow compare A.h5 B.h5 [--rtol R] [--atol A]\n"
          "      compare the particles and loss history of two output files (exit 1 if they differ)\n"
          "  wowflow bench [--classes C] [--n N] [--m M] [--d D] [--projections L] [--steps S] [--warmup W]\n"
-         "                [--batch B] [--class-groups PC] [--kernel K] [--estimator E] [--tsv FILE]\n"
+         "                [--batch B] [--class-groups PC] [--kernel K] [--estimator E] [--precision double|single]\n"
+         "                [--tsv FILE]\n"
          "      time S steps on synthetic Gaussian classes (C source and C target classes of n and m points\n"
          "      in R^d); prints ms per step, phase times, GEMM rate against the GEMM floor, memory\n"
          "  wowflow bench --sums [--n N] [--d D] [--projections L] [--kernel gaussian|riesz] [--h H] [--steps REPS]\n"
@@ -170,8 +171,8 @@ static int cli_bench(int argc, char **argv, int i, struct cli *c, char *err, siz
     snprintf(err, len, "command line: --estimator must be exact or quantile, got '%s'", c->estimator);
     return -1;
   }
-  if (strcmp(c->precision, "double")) {
-    snprintf(err, len, "command line: --precision %s: only double precision is implemented so far", c->precision);
+  if (strcmp(c->precision, "double") && strcmp(c->precision, "single")) {
+    snprintf(err, len, "command line: --precision must be double or single, got '%s'", c->precision);
     return -1;
   }
   c->quantiles = 100;

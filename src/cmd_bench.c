@@ -42,6 +42,26 @@ static void bench_fill(const struct wow_clouds *cl, int j0, int j1, double *out)
   free(mean);
 }
 
+/* The same in single precision (sgemm). */
+static double bench_sgemm_floor(const struct mmd *m)
+{
+  const int d = (int)m->cl->d, Lb = (int)m->Lb, ns = (int)m->ns, nt = (int)m->ntb;
+  if (Lb == 0 || (ns == 0 && nt == 0)) return 0.0;
+  float *A = WOW_ZNEW(float, (size_t)Lb * d, "floor A"), *X = WOW_ZNEW(float, (size_t)(ns + nt + 1) * d, "floor X");
+  float *P = WOW_ZNEW(float, (size_t)Lb * (ns + nt + 1), "floor P"), *G = WOW_ZNEW(float, (size_t)(ns + 1) * d, "floor G");
+  double best = 1e300;
+  for (int rep = 0; rep < 3; rep++) {
+    double t = comm_wtime();
+    if (ns) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, ns, d, 1.0f, A, d, X, d, 0.0f, P, ns + nt);
+    if (nt) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, nt, d, 1.0f, A, d, X + (size_t)ns * d, d, 0.0f, P + ns, ns + nt);
+    if (ns) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ns, d, Lb, 1.0f, P, ns + nt, A, d, 0.0f, G, d);
+    t = comm_wtime() - t;
+    if (t < best) best = t;
+  }
+  free(A); free(X); free(P); free(G);
+  return best;
+}
+
 /* Seconds of the three GEMMs of a step on this rank's shapes (best of 3). */
 static double bench_gemm_floor(const struct mmd *m, double *flops)
 {
@@ -71,12 +91,12 @@ static void bench_tsv(const struct cli *c, int P, const struct comm_grid *g, con
   FILE *f = fopen(c->tsv, "a");
   if (!f) { fprintf(stderr, "wowflow: warning: cannot append to %s\n", c->tsv); return; }
   if (fresh) {
-    fprintf(f, "ranks\tPc\tPl\tclasses\tn\tm\td\tL\tbatch\tkernel\testimator\tmedian_ms\tmin_ms\tmax_ms\tgemm_floor_ms\tstep_over_floor");
+    fprintf(f, "ranks\tPc\tPl\tclasses\tn\tm\td\tL\tbatch\tkernel\testimator\tprecision\tmedian_ms\tmin_ms\tmax_ms\tgemm_floor_ms\tstep_over_floor");
     for (int p = 0; p < TIMER_NPHASES; p++) fprintf(f, "\t%s_ms", timer_name((enum timer_phase)p));
     fprintf(f, "\tgemm_gflops\tdgemm_peak_gflops\tpeak_rss_mb\tblas_kernel\n");
   }
-  fprintf(f, "%d\t%d\t%d\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%s\t%s\t%.4f\t%.4f\t%.4f\t%.4f\t%.3f", P, g->Pc, g->Pl, c->classes, c->n, c->m, c->d,
-          c->L, c->batch, c->kernel, c->estimator, ms[0], ms[1], ms[2], floor_ms, floor_ms > 0 ? ms[0] / floor_ms : 0.0);
+  fprintf(f, "%d\t%d\t%d\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%s\t%s\t%s\t%.4f\t%.4f\t%.4f\t%.4f\t%.3f", P, g->Pc, g->Pl, c->classes, c->n, c->m, c->d,
+          c->L, c->batch, c->kernel, c->estimator, c->precision, ms[0], ms[1], ms[2], floor_ms, floor_ms > 0 ? ms[0] / floor_ms : 0.0);
   for (int p = 0; p < TIMER_NPHASES; p++) fprintf(f, "\t%.4f", phase_ms[p]);
   fprintf(f, "\t%.2f\t%.2f\t%.1f\t%s\n", gflops, peak, rss, kernel);
   fclose(f);
@@ -102,7 +122,8 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   layout_part_init(&part, &cl, c->L, grid.Pc, grid.Pl);
   struct timers tm;
   timer_reset(&tm);
-  struct mmd_setup set = { .estimator = strcmp(c->estimator, "quantile") ? MMD_EXACT : MMD_QUANTILE, .Q = 100, .L = c->L, .seed = 1 };
+  struct mmd_setup set = { .estimator = strcmp(c->estimator, "quantile") ? MMD_EXACT : MMD_QUANTILE, .Q = 100, .L = c->L, .seed = 1,
+                           .single = strcmp(c->precision, "single") == 0 };
   if (kernel_init(&set.kernel, c->kernel, 0, 1.0)) snprintf(msg, sizeof msg, "command line: unknown kernel '%s'", c->kernel);
   comm_check_all(world, msg);
   struct mmd m;
@@ -127,6 +148,7 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   qsort(ms, (size_t)c->steps, sizeof *ms, bench_cmp);
   double stat3[3] = { ms[c->steps / 2], ms[0], ms[c->steps - 1] };
   double flops, floor_s = bench_gemm_floor(&m, &flops);
+  if (set.single) floor_s = bench_sgemm_floor(&m);
   double floor_ms = 1e3 * comm_max_double(floor_s, world);
   double phase_ms[TIMER_NPHASES], mn, mean, mx;
   int rmin, rmax;
@@ -145,12 +167,12 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   if (rank == 0) {
     char ver[256];
     prov_version_line(ver, sizeof ver);
-    printf("%s bench: %d + %d classes, n = %ld, m = %ld, d = %ld, L = %ld%s, %s kernel, %s SW\n", ver, C, C, c->n, c->m, c->d, c->L,
-           c->batch ? " (target minibatches)" : "", c->kernel, c->estimator);
+    printf("%s bench: %d + %d classes, n = %ld, m = %ld, d = %ld, L = %ld%s, %s kernel, %s SW, %s precision\n", ver, C, C, c->n, c->m,
+           c->d, c->L, c->batch ? " (target minibatches)" : "", c->kernel, c->estimator, c->precision);
     printf("ranks %d (grid %d x %d), BLAS kernel %s, %ld steps after %ld warm-up\n", P, grid.Pc, grid.Pl, kernel, c->steps, c->warmup);
     printf("ms per step: median %.3f  min %.3f  max %.3f\n", stat3[0], stat3[1], stat3[2]);
     printf("GEMM floor %.3f ms per step (three products, same shapes): step / floor = %.2f\n", floor_ms, floor_ms > 0 ? stat3[0] / floor_ms : 0.0);
-    printf("GEMM phases %.1f GFLOP/s per rank against dgemm %.1f GFLOP/s on these shapes\n", gflops, peak);
+    printf("GEMM phases %.1f GFLOP/s per rank against %s %.1f GFLOP/s on these shapes\n", gflops, set.single ? "sgemm" : "dgemm", peak);
     printf("phase (ms per step, slowest rank):");
     for (int p = 0; p < TIMER_NPHASES; p++) printf("  %s %.3f", timer_name((enum timer_phase)p), phase_ms[p]);
     printf("\npeak resident memory per rank %.1f MB\n", rss);

@@ -50,6 +50,14 @@ static void mmd_alloc(struct mmd *m)
     m->subset_work = WOW_NEW(int, (size_t)mx, "minibatch draw");
     m->subset = WOW_NEW(int, (size_t)mx, "minibatch rows");
   }
+  if (m->set.single) {
+    m->thetaf = WOW_NEW(float, (size_t)m->Lb * d + 1, "directions (float)");
+    m->xf = WOW_NEW(float, (size_t)m->ns * d + 1, "source rows (float)");
+    m->yf = WOW_NEW(float, (size_t)m->ntb * d + 1, "target rows (float)");
+    m->projf = WOW_NEW(float, (size_t)m->Lb * (size_t)(m->ns + m->ntb) + 1, "projections (float)");
+    m->Af = WOW_NEW(float, (size_t)m->Lb * (size_t)m->ns + 1, "displacement sums (float)");
+    m->gradf = WOW_NEW(float, (size_t)m->ns * d + 1, "gradient (float)");
+  }
   sort1d_work_init(&m->sw, (size_t)m->nmax);
   m->gram = !m->set.force_loops && m->set.estimator == MMD_EXACT && m->set.kernel.p == 2;
   for (int j = 1; j < cl->nc; j++) m->gram &= cl->bsize[j] == cl->bsize[0];
@@ -91,6 +99,7 @@ void mmd_free(struct mmd *m)
   free(m->knots); free(m->levels); free(m->ybatch); free(m->S); free(m->S2); free(m->A); free(m->acc);
   free(m->dq); free(m->perm); free(m->subset_work); free(m->subset);
   free(m->G); free(m->norm2); free(m->W); free(m->Asorted); free(m->near);
+  free(m->thetaf); free(m->xf); free(m->yf); free(m->projf); free(m->Af); free(m->gradf);
   sort1d_work_free(&m->sw);
   memset(m, 0, sizeof *m);
 }
@@ -128,10 +137,38 @@ static const double *mmd_target_rows(struct mmd *m, long step, const double *y)
   return m->ybatch;
 }
 
+static void mmd_to_float(const double *a, size_t n, float *out)
+{
+  for (size_t i = 0; i < n; i++) out[i] = (float)a[i];
+}
+
+static void mmd_to_double(const float *a, size_t n, double *out)
+{
+  for (size_t i = 0; i < n; i++) out[i] = (double)a[i];
+}
+
+/* run.precision = single: the projections by sgemm on float copies, widened for the sorts. */
+static void mmd_project_single(struct mmd *m, const double *x, const double *yb)
+{
+  const int d = (int)m->cl->d, Lb = (int)m->Lb, ld = (int)(m->ns + m->ntb);
+  mmd_to_float(m->theta, (size_t)Lb * (size_t)d, m->thetaf);
+  mmd_to_float(x, (size_t)m->ns * (size_t)d, m->xf);
+  mmd_to_float(yb, (size_t)m->ntb * (size_t)d, m->yf);
+  if (m->ns > 0)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)m->ns, d, 1.0f, m->thetaf, d, m->xf, d, 0.0f, m->projf, ld);
+  if (m->ntb > 0)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)m->ntb, d, 1.0f, m->thetaf, d, m->yf, d, 0.0f, m->projf + m->ns, ld);
+  mmd_to_double(m->projf, (size_t)Lb * (size_t)ld, m->proj);
+}
+
 static void mmd_project(struct mmd *m, const double *x, const double *yb)
 {
   const int d = (int)m->cl->d, Lb = (int)m->Lb, ld = (int)(m->ns + m->ntb);
   if (Lb == 0 || ld == 0) return;
+  if (m->set.single) {
+    mmd_project_single(m, x, yb);
+    return;
+  }
   if (m->ns > 0)
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)m->ns, d, 1.0, m->theta, d, x, d, 0.0, m->proj, ld);
   if (m->ntb > 0)
@@ -331,6 +368,12 @@ static void mmd_gradient(struct mmd *m, double *grad)
   const int d = (int)m->cl->d, ns = (int)m->ns, Lb = (int)m->Lb;
   if (ns == 0) return;
   if (Lb == 0) { memset(grad, 0, (size_t)ns * (size_t)d * sizeof(double)); return; }
+  if (m->set.single) {
+    mmd_to_float(m->A, (size_t)Lb * (size_t)ns, m->Af);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ns, d, Lb, 1.0f / (float)m->set.L, m->Af, ns, m->thetaf, d, 0.0f, m->gradf, d);
+    mmd_to_double(m->gradf, (size_t)ns * (size_t)d, grad);
+    return;
+  }
   cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ns, d, Lb, 1.0 / (double)m->set.L, m->A, ns, m->theta, d, 0.0, grad, d);
 }
 

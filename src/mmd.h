@@ -6,7 +6,9 @@
  * Per step: directions (a pure function of (seed, step, l), or a fixed table), projections by
  * dgemm, sorts, allgather of sorted projections along class_comm, row sums of the 1D costs,
  * allreduce along dir_comm, kernel weights, displacement sums, gradient dgemm, allreduce.
- * All buffers are allocated in mmd_init; mmd_eval allocates nothing. */
+ * All buffers are allocated in mmd_init; mmd_eval allocates nothing.
+ * With set.single the projections and the gradient back-projection are sgemms on float copies
+ * (converted each step); sorting, transport and kernels stay in double. */
 #ifndef WOW_MMD_H
 #define WOW_MMD_H
 
@@ -30,6 +32,7 @@ struct mmd_setup {
   const double *fixed_levels;/* L x Q quantile levels used as given, or NULL */
   int want_sw2;              /* also keep SW_2^2 when the kernel uses SW_1 (grad subcommand) */
   int force_loops;           /* never use the GEMM (Gram) form of the pairwise transports (tests) */
+  int single;                /* run.precision = single: the three GEMMs in float (sgemm), the rest in double */
 };
 
 struct mmd_result {
@@ -57,6 +60,7 @@ struct mmd {
   double *G, *norm2, *W, *Asorted; /* Gram rows, squared norms, displacement weights, sorted sums */
   unsigned char *near;      /* own rows x nc: pairs too close for the GEMM form, done difference-first */
   struct sort1d_work sw;
+  float *thetaf, *xf, *yf, *projf, *Af, *gradf; /* single precision: GEMM operands and results */
   double F_local;
 };
 

@@ -131,6 +131,7 @@ static void run_engine(struct wow_run *r)
   set.Q = (int)deck_int(dk, "sw.quantiles");
   set.L = deck_int(dk, "sw.projections");
   set.seed = (uint64_t)deck_int(dk, "run.seed");
+  set.single = deck_enum(dk, "run.precision") == 1;
   mmd_init(&r->mmd, &set, &r->cl, &r->grid, &r->part, &r->tm);
   r->step_rule.rule = deck_enum(dk, "step.rule") == 1 ? FLOW_MOMENTUM : FLOW_EULER; /* adamw: otdd, in baseline.c */
   r->step_rule.lr = deck_real(dk, "step.lr");
@@ -190,9 +191,9 @@ static void run_banner(struct wow_run *r)
   deck_print(&r->deck, stdout);
   log_msg(&r->log, "source: %d classes, %ld points in R^%zu; target: %d classes, %ld points%s", r->cl.C, r->cl.N, r->cl.d,
           r->cl.C2, r->cl.M, deck_int(&r->deck, "target.batch") > 0 ? " (minibatched)" : "");
-  log_msg(&r->log, "kernel %s (h %g, r %g), %s SW, L = %ld, %s, lr %g", kernel_name(&r->mmd.set.kernel), r->mmd.set.kernel.h,
+  log_msg(&r->log, "kernel %s (h %g, r %g), %s SW, L = %ld, %s, lr %g, %s precision", kernel_name(&r->mmd.set.kernel), r->mmd.set.kernel.h,
           r->mmd.set.kernel.r, r->mmd.set.estimator == MMD_EXACT ? "exact" : "quantile", r->mmd.set.L,
-          r->step_rule.rule == FLOW_EULER ? "Euler" : "momentum", r->step_rule.lr);
+          r->step_rule.rule == FLOW_EULER ? "Euler" : "momentum", r->step_rule.lr, r->mmd.set.single ? "single (GEMMs)" : "double");
   if (r->method == BL_MMD_PRODUCT)
     log_msg(&r->log, "method mmd_product (Hua et al.): h %g, h_mean %g, h_cov %g, noise %g, %s sums, lr %g, momentum %g", r->bl.set.h,
             r->bl.set.hm, r->bl.set.hs, r->bl.set.noise, r->bl.set.sliced ? "sliced" : "direct", r->bl.set.lr, r->bl.set.beta);

@@ -88,11 +88,12 @@ static void fill_random(double *a, size_t n, uint64_t seed, double scale)
 
 static const long unequal[5] = { 5, 8, 6, 7, 4 }, equal[5] = { 6, 6, 6, 6, 6 };
 
-static void test_fd(MPI_Comm world, int Pc, const char *kernel, double h, double r, enum mmd_estimator est, long batch, const long *sizes)
+static void test_fd(MPI_Comm world, int Pc, const char *kernel, double h, double r, enum mmd_estimator est, long batch, const long *sizes,
+                    int single)
 {
   struct problem p = { .C = 3, .C2 = 2, .d = 3, .L = 7, .batch = batch, .weights = { 0.2, 0.5, 0.3, 0.6, 0.4 } };
   memcpy(p.sizes, sizes, 5 * sizeof *sizes);
-  struct mmd_setup set = { .estimator = est, .Q = 12, .seed = 5 };
+  struct mmd_setup set = { .estimator = est, .Q = 12, .seed = 5, .single = single };
   kernel_init(&set.kernel, kernel, h, r);
   long N = sizes[0] + sizes[1] + sizes[2], M = sizes[3] + sizes[4];
   p.X = WOW_NEW(double, N * 3, "X");
@@ -110,7 +111,7 @@ static void test_fd(MPI_Comm world, int Pc, const char *kernel, double h, double
   for (int c = 0; c < p.C; c++)
     for (long i = p.cl.row0[c]; i < p.cl.row0[c] + p.sizes[c]; i++)
       for (size_t t = 0; t < 3; t++) {
-        const double eps = 1e-6;
+        const double eps = single ? 1e-3 : 1e-6; /* single: F carries float rounding (1e-7 relative) */
         memcpy(Xp, p.X, (size_t)N * 3 * sizeof(double));
         Xp[i * 3 + t] += eps;
         double Fp = eval_full(&p, Xp, NULL);
@@ -119,15 +120,48 @@ static void test_fd(MPI_Comm world, int Pc, const char *kernel, double h, double
         double fd = (double)p.sizes[c] / p.cl.weight[c] * (Fp - Fm) / (2 * eps);
         errmax = fmax(errmax, fabs(fd - grad[i * 3 + t]));
       }
-  CHECK(errmax <= 1e-6 * (1 + gmax) && gmax > 1e-3, "%s %s batch %ld: max |fd - grad| = %.3e, max |grad| = %.3e", kernel,
-        est == MMD_EXACT ? "exact" : "quantile", batch, errmax, gmax);
+  const double tol = single ? 1e-4 : 1e-6; /* single: rounding 1e-7 / eps + eps^2 truncation */
+  CHECK(errmax <= tol * (1 + gmax) && gmax > 1e-3, "%s %s batch %ld%s: max |fd - grad| = %.3e, max |grad| = %.3e", kernel,
+        est == MMD_EXACT ? "exact" : "quantile", batch, single ? " single" : "", errmax, gmax);
   if (comm_rank(world) == 0)
-    printf("fd %-8s %-8s batch %ld %s: max|fd - grad| %.2e  max|grad| %.2e\n", kernel, est == MMD_EXACT ? "exact" : "quantile", batch,
-           p.m.gram ? "GEMM form" : "loops    ", errmax, gmax);
+    printf("fd %-8s %-8s batch %ld %s%s: max|fd - grad| %.2e  max|grad| %.2e\n", kernel, est == MMD_EXACT ? "exact" : "quantile", batch,
+           p.m.gram ? "GEMM form" : "loops    ", single ? " single" : "", errmax, gmax);
   free(grad);
   free(Xp);
   problem_free(&p);
   free(p.X); free(p.Y); free(p.theta);
+}
+
+/* run.precision = single against double on a larger case (d = 50, L = 40): F and the gradient
+ * agree to float rounding amplified by the sums, 1e-5 relative. */
+static void test_single_vs_double(MPI_Comm world, int Pc, const long *sizes)
+{
+  double F[2], *g[2];
+  long N = 0;
+  for (int single = 0; single < 2; single++) {
+    struct problem p = { .C = 3, .C2 = 2, .d = 50, .L = 40, .weights = { 1, 1, 1, 1, 1 } };
+    memcpy(p.sizes, sizes, 5 * sizeof *sizes);
+    struct mmd_setup set = { .estimator = MMD_EXACT, .Q = 10, .seed = 2, .single = single };
+    kernel_init(&set.kernel, "riesz", 0, 1.0);
+    N = sizes[0] + sizes[1] + sizes[2];
+    const long M = sizes[3] + sizes[4];
+    p.X = WOW_NEW(double, N * 50, "X");
+    p.Y = WOW_NEW(double, M * 50, "Y");
+    fill_random(p.X, (size_t)N * 50, 4, 1.0);
+    fill_random(p.Y, (size_t)M * 50, 5, 1.2);
+    problem_init(&p, world, Pc, &set);
+    g[single] = WOW_NEW(double, N * 50, "grad");
+    F[single] = eval_full(&p, p.X, g[single]);
+    problem_free(&p);
+    free(p.X); free(p.Y);
+  }
+  double e = 0, gm = 0;
+  for (long i = 0; i < N * 50; i++) { e = fmax(e, fabs(g[0][i] - g[1][i])); gm = fmax(gm, fabs(g[0][i])); }
+  const double eF = fabs(F[0] - F[1]) / fabs(F[0]);
+  CHECK(eF < 1e-5 && e < 1e-5 * gm, "single vs double: F relative %.3e, gradient relative %.3e", eF, e / gm);
+  if (comm_rank(world) == 0) printf("single vs double precision: F relative %.2e, gradient relative %.2e\n", eF, e / gm);
+  free(g[0]);
+  free(g[1]);
 }
 
 /* Classes: x_0 random; target 0 = x_0 + v; target 1 = 1.7 x_0 (scaled about 0); target 2 = x_0
@@ -270,12 +304,17 @@ int main(int argc, char **argv)
   const char *kernels[] = { "riesz", "gaussian", "laplace", "imq" };
   const double hs[] = { 0, 0.7, 0.8, 0.5 };
   for (int k = 0; k < 4; k++)
-    for (int e = 0; e < 2; e++) test_fd(world, Pc, kernels[k], hs[k], 1.0, e ? MMD_QUANTILE : MMD_EXACT, 0, unequal);
-  test_fd(world, Pc, "riesz", 0, 1.5, MMD_EXACT, 0, unequal);
-  test_fd(world, Pc, "riesz", 0, 1.0, MMD_EXACT, 3, unequal);
-  test_fd(world, Pc, "gaussian", 0.7, 1.0, MMD_QUANTILE, 3, unequal);
-  for (int k = 0; k < 4; k++) test_fd(world, Pc, kernels[k], hs[k], 1.0, MMD_EXACT, 0, equal); /* GEMM form (not laplace) */
-  test_fd(world, Pc, "riesz", 0, 1.0, MMD_EXACT, 4, equal);                                     /* batches of 4 < 6: loops */
+    for (int e = 0; e < 2; e++) test_fd(world, Pc, kernels[k], hs[k], 1.0, e ? MMD_QUANTILE : MMD_EXACT, 0, unequal, 0);
+  test_fd(world, Pc, "riesz", 0, 1.5, MMD_EXACT, 0, unequal, 0);
+  test_fd(world, Pc, "riesz", 0, 1.0, MMD_EXACT, 3, unequal, 0);
+  test_fd(world, Pc, "gaussian", 0.7, 1.0, MMD_QUANTILE, 3, unequal, 0);
+  for (int k = 0; k < 4; k++) test_fd(world, Pc, kernels[k], hs[k], 1.0, MMD_EXACT, 0, equal, 0); /* GEMM form (not laplace) */
+  test_fd(world, Pc, "riesz", 0, 1.0, MMD_EXACT, 4, equal, 0);                                     /* batches of 4 < 6: loops */
+  /* run.precision = single: differences with a step of 1e-3 (float rounding) need a smooth F: the
+   * quantile estimator (the exact plan changes where points cross) */
+  test_fd(world, Pc, "gaussian", 0.7, 1.0, MMD_QUANTILE, 0, equal, 1);
+  test_single_vs_double(world, Pc, unequal);
+  test_single_vs_double(world, Pc, equal); /* GEMM form */
   test_gram_vs_loops(world, Pc);
   test_closed_forms(world, Pc);
   test_gaussian_1d(world, Pc);

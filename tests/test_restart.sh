@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_restart.sh ENV.SH -- N steps equal N/2 steps + checkpoint + restart + N/2 steps: bitwise on
-# the same layout, to 1e-10 on 1 -> 3 and 4 -> 2 ranks; progress.tsv and the loss history are
-# appended; incompatible decks and impossible restarts are refused with a one-line reason.
+# the same layout (double and single precision), to 1e-10 on 1 -> 3 and 4 -> 2 ranks; progress.tsv and the
+# loss history are appended; incompatible decks and impossible restarts are refused with a one-line reason.
 . "$1"
 W=$(workdir restart)
 cd "$W" || exit 1
@@ -24,6 +24,13 @@ same full2 half2 0
 grep -q "# restart from half2/checkpoints/ckpt_00000010.h5 at step 10" half2/progress.tsv || fail "progress.tsv does not record the restart"
 [ "$(grep -c '^# step' half2/progress.tsv)" -eq 1 ] || fail "progress.tsv header written twice"
 grep -q "^19	" half2/progress.tsv && grep -q "^0	" half2/progress.tsv || fail "progress.tsv lost lines across the restart"
+# single precision (GEMMs in float): restarts are as exact
+run 2 sfull -P run.precision=single
+run 2 shalf -P run.precision=single -P run.steps=10
+run 2 shalf -P run.precision=single --restart latest
+same sfull shalf 0
+"$WOWFLOW" compare full2/final.h5 sfull/final.h5 --rtol 1e-4 > cmp.txt || { cat cmp.txt; fail "single precision far from double"; }
+echo "ok single vs double: $(grep particles cmp.txt)"
 # 1 -> 3 and 4 -> 2 ranks
 run 1 r13 -P run.steps=10
 run 3 r13 --restart latest
