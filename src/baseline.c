@@ -303,6 +303,8 @@ static double bl_sinkhorn(struct baseline *b, double scale)
     }
   }
   b->sinkhorn_iters = it;
+  b->sinkhorn_total += it;
+  b->sinkhorn_calls++;
   b->sinkhorn_err = err;
   double F = 0;
   for (long i = 0; i < nr; i++) F += exp(la) * f[i];

@@ -53,6 +53,7 @@ struct baseline {
   double *gx, *ge;        /* the gradient (N x d, N x 6) */
   long sinkhorn_iters;    /* otdd: iterations of the last step */
   double sinkhorn_err;    /* otdd: row-marginal L1 error at the end of the last step */
+  long sinkhorn_total, sinkhorn_calls; /* otdd: iterations and solves so far (this job) */
   /* work */
   struct fks fks;
   double *z, *w, *s, *g, *theta, *cost, *f, *gpot, *tmp;

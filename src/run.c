@@ -452,6 +452,9 @@ int run_flow(struct wow_run *r)
                r->steps > r->step0 ? 1e3 * r->t_loop / (double)(r->steps + 1 - r->step0) : 0.0, 0.0);
   log_msg(&r->log, "done: steps %ld to %ld in %.3f s; F %.6e -> %.6e (ratio %.3g)", r->step0, r->steps, r->t_loop,
           r->hist_F[0], r->hist_F[r->steps], r->hist_F[r->steps] != 0 ? r->hist_F[0] / r->hist_F[r->steps] : INFINITY);
+  if (r->method == BL_OTDD && r->bl.sinkhorn_calls)
+    log_msg(&r->log, "otdd: Sinkhorn took %.1f iterations per step on average; last step %ld, row-marginal error %.2e (tolerance %g)",
+            (double)r->bl.sinkhorn_total / (double)r->bl.sinkhorn_calls, r->bl.sinkhorn_iters, r->bl.sinkhorn_err, r->bl.set.tol);
   if (deck_bool(&r->deck, "checkpoint.at_end")) {
     timer_start(&r->tm, TIMER_IO);
     ckpt_write(r, r->steps);
