@@ -148,6 +148,7 @@ int baseline_init(struct baseline *b, const struct baseline_setup *set, MPI_Comm
     b->f = WOW_ZNEW(double, nr + 1, "row potentials");
     b->gpot = WOW_ZNEW(double, M, "column potentials");
     b->tmp = WOW_NEW(double, 2 * (size_t)M + (size_t)nr + 1, "column sums");
+    b->kmat = WOW_NEW(double, (size_t)nr * (size_t)M + 1, "Sinkhorn kernel rows");
     b->s = WOW_NEW(double, (size_t)N + (size_t)M, "norms");
     b->a2x = WOW_ZNEW(double, (size_t)N * d, "Adam second moments");
     b->a2e = WOW_ZNEW(double, (size_t)N * BL_E, "Adam second moments");
@@ -159,7 +160,7 @@ void baseline_free(struct baseline *b)
 {
   if (b->set.method == BL_MMD_PRODUCT) fks_free(&b->fks);
   free(b->e); free(b->ve); free(b->ey); free(b->a2x); free(b->a2e); free(b->gx); free(b->ge);
-  free(b->z); free(b->w); free(b->s); free(b->g); free(b->theta); free(b->cost); free(b->f); free(b->gpot); free(b->tmp);
+  free(b->z); free(b->w); free(b->s); free(b->g); free(b->theta); free(b->cost); free(b->kmat); free(b->f); free(b->gpot); free(b->tmp);
   free(b->cnt); free(b->dsp);
   memset(b, 0, sizeof *b);
 }
@@ -265,15 +266,55 @@ static double bl_cost(struct baseline *b, const double *x)
   return comm_sum_double(sum, b->comm) / ((double)b->N * (double)M);
 }
 
-/* Log-domain Sinkhorn on the own rows of cost / scale; returns the dual objective. */
+/* Sinkhorn in the scaling domain, u = a / (K v), v = b / (K^T u) with K = exp(-C / (s eps)) made
+ * once: matrix-vector products instead of exponentials.  Used when no entry of K underflows (then
+ * it is the log-domain iteration in other variables); leaves the potentials f = eps log(u / a),
+ * g = eps log(v / b) in b->f, b->gpot.  Returns the iterations. */
+static long bl_sinkhorn_scaling(struct baseline *b, double ic, double *err)
+{
+  const long M = b->M, nr = b->r1 - b->r0;
+  const double eps = b->set.eps, a = 1.0 / (double)b->N, bw = 1.0 / (double)M;
+  double *K = b->kmat, *u = b->f, *v = b->gpot, *Kv = b->tmp, *KTu = b->tmp + M + nr;
+  for (size_t i = 0; i < (size_t)nr * (size_t)M; i++) K[i] = exp(-b->cost[i] * ic);
+  for (long j = 0; j < M; j++) v[j] = 1.0;
+  long it;
+  *err = INFINITY;
+  for (it = 0; it < b->set.iters; it++) {
+    if (nr > 0) cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nr, (int)M, 1.0, K, (int)M, v, 1, 0.0, Kv, 1);
+    for (long i = 0; i < nr; i++) u[i] = a / Kv[i];
+    if (nr > 0) cblas_dgemv(CblasRowMajor, CblasTrans, (int)nr, (int)M, 1.0, K, (int)M, u, 1, 0.0, KTu, 1);
+    else memset(KTu, 0, (size_t)M * sizeof *KTu);
+    comm_sum_doubles(KTu, (size_t)M, b->comm);
+    for (long j = 0; j < M; j++) v[j] = bw / KTu[j];
+    if (it % 5 == 4 || it == b->set.iters - 1) { /* columns are exact now; rows: L1 error */
+      if (nr > 0) cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nr, (int)M, 1.0, K, (int)M, v, 1, 0.0, Kv, 1);
+      double e = 0;
+      for (long i = 0; i < nr; i++) e += fabs(u[i] * Kv[i] - a);
+      *err = comm_sum_double(e, b->comm);
+      if (*err < b->set.tol) { it++; break; }
+    }
+  }
+  for (long i = 0; i < nr; i++) u[i] = eps * log(u[i] / a);
+  for (long j = 0; j < M; j++) v[j] = eps * log(v[j] / bw);
+  return it;
+}
+
+/* Sinkhorn on the own rows of cost / scale (scaling domain when exp(-C/(s eps)) cannot underflow,
+ * log domain otherwise); returns the dual objective. */
 static double bl_sinkhorn(struct baseline *b, double scale)
 {
   const long M = b->M, nr = b->r1 - b->r0;
   const double eps = b->set.eps, la = -log((double)b->N), lb = -log((double)M), ic = 1.0 / (scale * eps);
   double *cmax = b->tmp, *csum = b->tmp + M, *f = b->f, *g = b->gpot, err = INFINITY;
+  double cm = 0;
+  for (size_t i = 0; i < (size_t)nr * (size_t)M; i++) cm = fmax(cm, b->cost[i] * ic);
+  long it = 0;
+  if (!b->set.force_log && comm_max_double(cm, b->comm) < 600.0) { /* exp(-600) = 2.6e-261: no underflow */
+    it = bl_sinkhorn_scaling(b, ic, &err);
+    goto done;
+  }
   memset(f, 0, (size_t)nr * sizeof *f);
   memset(g, 0, (size_t)M * sizeof *g);
-  long it;
   for (it = 0; it < b->set.iters; it++) {
     for (long i = 0; i < nr; i++) { /* f_i = -eps LSE_j (log b + (g_j - C_ij) / eps) */
       const double *c = b->cost + (size_t)i * M;
@@ -302,6 +343,7 @@ static double bl_sinkhorn(struct baseline *b, double scale)
       if (err < b->set.tol) { it++; break; }
     }
   }
+done:
   b->sinkhorn_iters = it;
   b->sinkhorn_total += it;
   b->sinkhorn_calls++;

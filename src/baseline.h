@@ -37,6 +37,7 @@ struct baseline_setup {
   long L;
   double eps, tol;         /* otdd: entropic regularisation (on the mean-scaled cost), marginal tolerance */
   long iters;              /* otdd: most Sinkhorn iterations per step */
+  int force_log;           /* otdd: always the log-domain iteration (tests) */
   double lr, beta, wd;     /* step size; heavy-ball momentum (mmd_product); AdamW weight decay (otdd) */
   uint64_t seed;
 };
@@ -56,7 +57,7 @@ struct baseline {
   long sinkhorn_total, sinkhorn_calls; /* otdd: iterations and solves so far (this job) */
   /* work */
   struct fks fks;
-  double *z, *w, *s, *g, *theta, *cost, *f, *gpot, *tmp;
+  double *z, *w, *s, *g, *theta, *cost, *kmat, *f, *gpot, *tmp;
   int *cnt, *dsp;
   long r0, r1;            /* own evaluation rows */
 };

@@ -1,5 +1,6 @@
 /* test_baseline.c -- the baselines (baseline.h) on any rank count (ctest: 1 to 4 ranks):
- *   - gradients of mmd_product (direct and sliced sums, with noise) and of otdd against central
+ *   - gradients of mmd_product (direct and sliced sums, with noise) and of otdd (scaling and log
+ *     domain Sinkhorn) against central
  *     differences of F in every coordinate of a few points: features, label means, covariances;
  *   - the same F and gradient on the world communicator as on one rank (MPI_COMM_SELF), to
  *     rounding (GEMM blocking, sums over ranks; Sinkhorn's iterations amplify it to ~1e-13);
@@ -87,7 +88,9 @@ static void check_fd(const char *name, const struct baseline_setup *set, const s
       if (e > worst) worst = e;
       CHECK(e < tol, "%s: point %ld coordinate %zu: N dF/dz by differences %.10g, gradient %.10g", name, pts[p], t, fd, g);
     }
-  if (comm_rank(comm) == 0) printf("%s: F %.6g, |grad| %.4g, worst relative difference to FD %.2e\n", name, res.F, res.grad_norm, worst);
+  if (comm_rank(comm) == 0)
+    printf("%s: F %.6g, |grad| %.4g, worst relative difference to FD %.2e%s%ld\n", name, res.F, res.grad_norm, worst,
+           set->method == BL_OTDD ? "; Sinkhorn iterations " : "", set->method == BL_OTDD ? b.sinkhorn_iters : 0L);
   free(x); free(gx); free(ge);
   baseline_free(&b);
 }
@@ -162,7 +165,7 @@ static double lp_min(const double *C, int n, int *perm, int k)
 
 static void check_sinkhorn(MPI_Comm comm)
 {
-  struct baseline_setup set = { .method = BL_OTDD, .eps = 0.05, .tol = 1e-12, .iters = 100000, .lr = 1e-3, .wd = 1e-4, .seed = 1 };
+  struct baseline_setup set = { .method = BL_OTDD, .eps = 0.05, .tol = 1e-12, .iters = 20000, .lr = 1e-3, .wd = 1e-4, .seed = 1 };
   struct data D;
   const long one = 1;
   data_make(&D, 3, 1, 1, &one, &one, 5);
@@ -222,6 +225,9 @@ int main(int argc, char **argv)
   struct baseline_setup ot = { .method = BL_OTDD, .eps = 0.05, .tol = 1e-13, .iters = 100000, .lr = 1e-3, .wd = 1e-4, .seed = 1 };
   check_fd("otdd", &ot, &D, 1e-5, 1e-5, world);
   check_ranks("otdd", &ot, &D, 1e-12, world);
+  ot.force_log = 1; /* the log-domain iteration (used when exp(-C / eps) would underflow) */
+  check_fd("otdd log domain", &ot, &D, 1e-5, 1e-5, world);
+  check_ranks("otdd log domain", &ot, &D, 1e-12, world);
   data_free(&D);
   const int bad = (int)comm_sum_long(failures, world);
   if (comm_rank(world) == 0) printf("%s: %d failures\n", bad ? "FAILED" : "passed", bad);
