@@ -22,7 +22,7 @@ const char *cli_usage(void)
          "      compare the particles and loss history of two output files (exit 1 if they differ)\n"
          "  wowflow bench [--classes C] [--n N] [--m M] [--d D] [--projections L] [--steps S] [--warmup W]\n"
          "                [--batch B] [--class-groups PC] [--kernel K] [--estimator E] [--precision double|single]\n"
-         "                [--tsv FILE]\n"
+         "                [--overlap] [--tsv FILE]\n"
          "      time S steps on synthetic Gaussian classes (C source and C target classes of n and m points\n"
          "      in R^d); prints ms per step, phase times, GEMM rate against the GEMM floor, memory\n"
          "  wowflow bench --sums [--n N] [--d D] [--projections L] [--kernel gaussian|riesz] [--h H] [--steps REPS]\n"
@@ -158,6 +158,7 @@ static int cli_bench(int argc, char **argv, int i, struct cli *c, char *err, siz
     }
     if (done) { i++; continue; }
     if (strcmp(a, "--sums") == 0) { c->sums = 1; continue; }
+    if (strcmp(a, "--overlap") == 0) { c->overlap = 1; continue; }
     if (!v && a[0] == '-') { snprintf(err, len, "command line: option %s needs a value", a); return -1; }
     if (strcmp(a, "--kernel") == 0) c->kernel = v;
     else if (strcmp(a, "--estimator") == 0) c->estimator = v;

@@ -36,6 +36,7 @@ struct cli {
   long classes, n, m, d, L, steps, warmup, batch, class_groups;
   const char *tsv, *precision;
   int sums;           /* bench --sums: the kernel-sum paths (cmd_bench_sums) */
+  int overlap;        /* bench --overlap: parallel.overlap */
   /* import */
   const char *idx, *idx_labels, *csv, *shape;
   int label_column, header, scale, resize_h, resize_w, nclass_list;

@@ -123,7 +123,7 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   struct timers tm;
   timer_reset(&tm);
   struct mmd_setup set = { .estimator = strcmp(c->estimator, "quantile") ? MMD_EXACT : MMD_QUANTILE, .Q = 100, .L = c->L, .seed = 1,
-                           .single = strcmp(c->precision, "single") == 0 };
+                           .single = strcmp(c->precision, "single") == 0, .overlap = c->overlap };
   if (kernel_init(&set.kernel, c->kernel, 0, 1.0)) snprintf(msg, sizeof msg, "command line: unknown kernel '%s'", c->kernel);
   comm_check_all(world, msg);
   struct mmd m;
@@ -169,7 +169,8 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     prov_version_line(ver, sizeof ver);
     printf("%s bench: %d + %d classes, n = %ld, m = %ld, d = %ld, L = %ld%s, %s kernel, %s SW, %s precision\n", ver, C, C, c->n, c->m,
            c->d, c->L, c->batch ? " (target minibatches)" : "", c->kernel, c->estimator, c->precision);
-    printf("ranks %d (grid %d x %d), BLAS kernel %s, %ld steps after %ld warm-up\n", P, grid.Pc, grid.Pl, kernel, c->steps, c->warmup);
+    printf("ranks %d (grid %d x %d%s), BLAS kernel %s, %ld steps after %ld warm-up\n", P, grid.Pc, grid.Pl,
+           c->overlap ? ", gradient all-reduce overlapped" : "", kernel, c->steps, c->warmup);
     printf("ms per step: median %.3f  min %.3f  max %.3f\n", stat3[0], stat3[1], stat3[2]);
     printf("GEMM floor %.3f ms per step (three products, same shapes): step / floor = %.2f\n", floor_ms, floor_ms > 0 ? stat3[0] / floor_ms : 0.0);
     printf("GEMM phases %.1f GFLOP/s per rank against %s %.1f GFLOP/s on these shapes\n", gflops, set.single ? "sgemm" : "dgemm", peak);

@@ -156,6 +156,22 @@ static void comm_reduce_doubles(double *buf, size_t n, MPI_Op op, MPI_Comm comm)
   }
 }
 
+void comm_isum_doubles(double *buf, size_t n, MPI_Comm comm, MPI_Request *req)
+{
+  comm_check_rc(MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, MPI_DOUBLE, MPI_SUM, comm, req), "MPI_Iallreduce (sum)");
+}
+
+void comm_test_all(int n, MPI_Request *req)
+{
+  int done;
+  if (n > 0) comm_check_rc(MPI_Testall(n, req, &done, MPI_STATUSES_IGNORE), "MPI_Testall");
+}
+
+void comm_wait_all(int n, MPI_Request *req)
+{
+  if (n > 0) comm_check_rc(MPI_Waitall(n, req, MPI_STATUSES_IGNORE), "MPI_Waitall");
+}
+
 void comm_max_doubles(double *buf, size_t n, MPI_Comm comm) { comm_reduce_doubles(buf, n, MPI_MAX, comm); }
 
 void comm_sum_doubles(double *buf, size_t n, MPI_Comm comm)

@@ -44,6 +44,10 @@ void comm_grid_free(struct comm_grid *grid);
 /* Collective reductions (in place, every rank gets the result). */
 void comm_sum_doubles(double *buf, size_t n, MPI_Comm comm);
 void comm_max_doubles(double *buf, size_t n, MPI_Comm comm); /* elementwise, in place */
+/* Non-blocking in-place sum (n < 2^31), progressed by comm_test_all, finished by comm_wait_all. */
+void comm_isum_doubles(double *buf, size_t n, MPI_Comm comm, MPI_Request *req);
+void comm_test_all(int n, MPI_Request *req);
+void comm_wait_all(int n, MPI_Request *req);
 double comm_sum_double(double x, MPI_Comm comm);
 double comm_max_double(double x, MPI_Comm comm);
 double comm_min_double(double x, MPI_Comm comm);

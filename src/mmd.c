@@ -58,6 +58,7 @@ static void mmd_alloc(struct mmd *m)
     m->Af = WOW_NEW(float, (size_t)m->Lb * (size_t)m->ns + 1, "displacement sums (float)");
     m->gradf = WOW_NEW(float, (size_t)m->ns * d + 1, "gradient (float)");
   }
+  m->req = WOW_NEW(MPI_Request, (size_t)(m->s1 - m->j0) + 1, "gradient requests");
   sort1d_work_init(&m->sw, (size_t)m->nmax);
   m->gram = !m->set.force_loops && m->set.estimator == MMD_EXACT && m->set.kernel.p == 2;
   for (int j = 1; j < cl->nc; j++) m->gram &= cl->bsize[j] == cl->bsize[0];
@@ -99,6 +100,7 @@ void mmd_free(struct mmd *m)
   free(m->knots); free(m->levels); free(m->ybatch); free(m->S); free(m->S2); free(m->A); free(m->acc);
   free(m->dq); free(m->perm); free(m->subset_work); free(m->subset);
   free(m->G); free(m->norm2); free(m->W); free(m->Asorted); free(m->near);
+  free(m->req);
   free(m->thetaf); free(m->xf); free(m->yf); free(m->projf); free(m->Af); free(m->gradf);
   sort1d_work_free(&m->sw);
   memset(m, 0, sizeof *m);
@@ -363,6 +365,43 @@ static void mmd_displacements(struct mmd *m)
   }
 }
 
+/* Rows [r0, r0 + nr) of the gradient: (1/L) A^T Theta. */
+static void mmd_gradient_rows(struct mmd *m, long r0, long nr, double *grad)
+{
+  const int d = (int)m->cl->d, ns = (int)m->ns, Lb = (int)m->Lb;
+  if (m->set.single) {
+    for (long l = 0; l < Lb; l++) mmd_to_float(m->A + (size_t)l * ns + r0, (size_t)nr, m->Af + (size_t)l * ns + r0);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nr, d, Lb, 1.0f / (float)m->set.L, m->Af + r0, ns, m->thetaf, d, 0.0f,
+                m->gradf + (size_t)r0 * d, d);
+    mmd_to_double(m->gradf + (size_t)r0 * d, (size_t)nr * (size_t)d, grad + (size_t)r0 * d);
+    return;
+  }
+  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nr, d, Lb, 1.0 / (double)m->set.L, m->A + r0, ns, m->theta, d, 0.0,
+              grad + (size_t)r0 * d, d);
+}
+
+/* parallel.overlap: class by class, each block all-reduced along dir_comm while the next one is
+ * computed (progressed by MPI_Testall between blocks); completed here. */
+static void mmd_gradient_overlap(struct mmd *m, double *grad)
+{
+  const size_t d = m->cl->d;
+  int nreq = 0;
+  for (int c = m->j0; c < m->s1; c++) {
+    const long r0 = m->col[c], nr = m->cl->size[c];
+    timer_start(m->tm, TIMER_GRADIENT);
+    if (m->Lb > 0) mmd_gradient_rows(m, r0, nr, grad);
+    else memset(grad + (size_t)r0 * d, 0, (size_t)nr * d * sizeof(double));
+    timer_stop(m->tm, TIMER_GRADIENT);
+    timer_start(m->tm, TIMER_COMM);
+    comm_test_all(nreq, m->req);
+    comm_isum_doubles(grad + (size_t)r0 * d, (size_t)nr * d, m->grid->dir_comm, &m->req[nreq++]);
+    timer_stop(m->tm, TIMER_COMM);
+  }
+  timer_start(m->tm, TIMER_COMM);
+  comm_wait_all(nreq, m->req);
+  timer_stop(m->tm, TIMER_COMM);
+}
+
 static void mmd_gradient(struct mmd *m, double *grad)
 {
   const int d = (int)m->cl->d, ns = (int)m->ns, Lb = (int)m->Lb;
@@ -432,12 +471,16 @@ void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double
   mmd_displacements(m);
   timer_stop(m->tm, TIMER_OT1D);
 
-  timer_start(m->tm, TIMER_GRADIENT);
-  mmd_gradient(m, grad);
-  timer_stop(m->tm, TIMER_GRADIENT);
+  const int overlap = m->set.overlap && g->Pl > 1 && m->ns > 0;
+  if (overlap) mmd_gradient_overlap(m, grad); /* timed inside: gradient blocks and their communication */
+  else {
+    timer_start(m->tm, TIMER_GRADIENT);
+    mmd_gradient(m, grad);
+    timer_stop(m->tm, TIMER_GRADIENT);
+  }
 
   timer_start(m->tm, TIMER_COMM);
-  if (g->Pl > 1) comm_sum_doubles(grad, (size_t)m->ns * m->cl->d, g->dir_comm);
+  if (g->Pl > 1 && !overlap) comm_sum_doubles(grad, (size_t)m->ns * m->cl->d, g->dir_comm);
   res->F = comm_sum_double(m->F_local, g->class_comm);
   res->grad_norm = sqrt(comm_sum_double(mmd_local_norm2(m, grad), g->class_comm));
   res->nonfinite = !comm_all_ok(g->world, !bad && isfinite(res->F) && isfinite(res->grad_norm));

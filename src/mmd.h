@@ -33,6 +33,7 @@ struct mmd_setup {
   int want_sw2;              /* also keep SW_2^2 when the kernel uses SW_1 (grad subcommand) */
   int force_loops;           /* never use the GEMM (Gram) form of the pairwise transports (tests) */
   int single;                /* run.precision = single: the three GEMMs in float (sgemm), the rest in double */
+  int overlap;               /* parallel.overlap: gradient by row chunks, each all-reduced (MPI_Iallreduce) while the next is computed */
 };
 
 struct mmd_result {
@@ -61,6 +62,7 @@ struct mmd {
   unsigned char *near;      /* own rows x nc: pairs too close for the GEMM form, done difference-first */
   struct sort1d_work sw;
   float *thetaf, *xf, *yf, *projf, *Af, *gradf; /* single precision: GEMM operands and results */
+  MPI_Request *req;         /* overlap: one request per own source class */
   double F_local;
 };
 

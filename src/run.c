@@ -132,6 +132,7 @@ static void run_engine(struct wow_run *r)
   set.L = deck_int(dk, "sw.projections");
   set.seed = (uint64_t)deck_int(dk, "run.seed");
   set.single = deck_enum(dk, "run.precision") == 1;
+  set.overlap = deck_bool(dk, "parallel.overlap");
   mmd_init(&r->mmd, &set, &r->cl, &r->grid, &r->part, &r->tm);
   r->step_rule.rule = deck_enum(dk, "step.rule") == 1 ? FLOW_MOMENTUM : FLOW_EULER; /* adamw: otdd, in baseline.c */
   r->step_rule.lr = deck_real(dk, "step.lr");

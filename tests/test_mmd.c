@@ -164,6 +164,35 @@ static void test_single_vs_double(MPI_Comm world, int Pc, const long *sizes)
   free(g[1]);
 }
 
+/* parallel.overlap (gradient all-reduced class by class with MPI_Iallreduce) = the plain path. */
+static void test_overlap(MPI_Comm world, int Pc)
+{
+  double F[2], *g[2];
+  long N = 0;
+  for (int ov = 0; ov < 2; ov++) {
+    struct problem p = { .C = 3, .C2 = 2, .d = 7, .L = 30, .weights = { 1, 2, 1, 1, 1 } };
+    memcpy(p.sizes, unequal, sizeof unequal);
+    struct mmd_setup set = { .estimator = MMD_EXACT, .Q = 10, .seed = 3, .overlap = ov };
+    kernel_init(&set.kernel, "gaussian", 0.8, 1.0);
+    N = unequal[0] + unequal[1] + unequal[2];
+    const long M = unequal[3] + unequal[4];
+    p.X = WOW_NEW(double, N * 7, "X");
+    p.Y = WOW_NEW(double, M * 7, "Y");
+    fill_random(p.X, (size_t)N * 7, 6, 1.0);
+    fill_random(p.Y, (size_t)M * 7, 7, 1.1);
+    problem_init(&p, world, Pc, &set);
+    g[ov] = WOW_NEW(double, N * 7, "grad");
+    F[ov] = eval_full(&p, p.X, g[ov]);
+    problem_free(&p);
+    free(p.X); free(p.Y);
+  }
+  double e = 0, gm = 0;
+  for (long i = 0; i < N * 7; i++) { e = fmax(e, fabs(g[0][i] - g[1][i])); gm = fmax(gm, fabs(g[0][i])); }
+  CHECK(F[0] == F[1] && e <= 1e-15 * gm, "overlap: F %.17g vs %.17g, gradient difference %.3e", F[0], F[1], e);
+  free(g[0]);
+  free(g[1]);
+}
+
 /* Classes: x_0 random; target 0 = x_0 + v; target 1 = 1.7 x_0 (scaled about 0); target 2 = x_0
  * with every atom twice; source 1 = x_0 again (identical classes). */
 static void test_closed_forms(MPI_Comm world, int Pc)
@@ -315,6 +344,7 @@ int main(int argc, char **argv)
   test_fd(world, Pc, "gaussian", 0.7, 1.0, MMD_QUANTILE, 0, equal, 1);
   test_single_vs_double(world, Pc, unequal);
   test_single_vs_double(world, Pc, equal); /* GEMM form */
+  test_overlap(world, Pc);
   test_gram_vs_loops(world, Pc);
   test_closed_forms(world, Pc);
   test_gaussian_1d(world, Pc);
