@@ -42,40 +42,29 @@ static void bench_fill(const struct wow_clouds *cl, int j0, int j1, double *out)
   free(mean);
 }
 
-/* The same in single precision (sgemm). */
-static double bench_sgemm_floor(const struct mmd *m)
+/* One GEMM of the floor in double or single precision (buffers of that type). */
+static void bench_gemm(int single, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, const void *A, int lda, const void *B,
+                       int ldb, void *C, int ldc)
 {
-  const int d = (int)m->cl->d, Lb = (int)m->Lb, ns = (int)m->ns, nt = (int)m->ntb;
-  if (Lb == 0 || (ns == 0 && nt == 0)) return 0.0;
-  float *A = WOW_ZNEW(float, (size_t)Lb * d, "floor A"), *X = WOW_ZNEW(float, (size_t)(ns + nt + 1) * d, "floor X");
-  float *P = WOW_ZNEW(float, (size_t)Lb * (ns + nt + 1), "floor P"), *G = WOW_ZNEW(float, (size_t)(ns + 1) * d, "floor G");
-  double best = 1e300;
-  for (int rep = 0; rep < 3; rep++) {
-    double t = comm_wtime();
-    if (ns) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, ns, d, 1.0f, A, d, X, d, 0.0f, P, ns + nt);
-    if (nt) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, nt, d, 1.0f, A, d, X + (size_t)ns * d, d, 0.0f, P + ns, ns + nt);
-    if (ns) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ns, d, Lb, 1.0f, P, ns + nt, A, d, 0.0f, G, d);
-    t = comm_wtime() - t;
-    if (t < best) best = t;
-  }
-  free(A); free(X); free(P); free(G);
-  return best;
+  if (single) cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+  else cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, A, lda, B, ldb, 0.0, C, ldc);
 }
 
-/* Seconds of the three GEMMs of a step on this rank's shapes (best of 3). */
+/* Seconds of the three GEMMs of a step on this rank's shapes (best of 3), in the run's precision. */
 static double bench_gemm_floor(const struct mmd *m, double *flops)
 {
-  const int d = (int)m->cl->d, Lb = (int)m->Lb, ns = (int)m->ns, nt = (int)m->ntb;
+  const int d = (int)m->cl->d, Lb = (int)m->Lb, ns = (int)m->ns, nt = (int)m->ntb, sp = m->set.single;
+  const size_t w = sp ? sizeof(float) : sizeof(double);
   *flops = 2.0 * d * Lb * (double)(2 * ns + nt);
   if (Lb == 0 || (ns == 0 && nt == 0)) return 0.0;
-  double *A = WOW_ZNEW(double, (size_t)Lb * d, "floor A"), *X = WOW_ZNEW(double, (size_t)(ns + nt + 1) * d, "floor X");
-  double *P = WOW_ZNEW(double, (size_t)Lb * (ns + nt + 1), "floor P"), *G = WOW_ZNEW(double, (size_t)(ns + 1) * d, "floor G");
+  char *A = wow_calloc((size_t)Lb * d, w, "floor A"), *X = wow_calloc((size_t)(ns + nt + 1) * d, w, "floor X");
+  char *P = wow_calloc((size_t)Lb * (ns + nt + 1), w, "floor P"), *G = wow_calloc((size_t)(ns + 1) * d, w, "floor G");
   double best = 1e300;
   for (int rep = 0; rep < 3; rep++) {
     double t = comm_wtime();
-    if (ns) cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, ns, d, 1.0, A, d, X, d, 0.0, P, ns + nt);
-    if (nt) cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, nt, d, 1.0, A, d, X + (size_t)ns * d, d, 0.0, P + ns, ns + nt);
-    if (ns) cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ns, d, Lb, 1.0, P, ns + nt, A, d, 0.0, G, d);
+    if (ns) bench_gemm(sp, CblasNoTrans, CblasTrans, Lb, ns, d, A, d, X, d, P, ns + nt);
+    if (nt) bench_gemm(sp, CblasNoTrans, CblasTrans, Lb, nt, d, A, d, X + (size_t)ns * d * w, d, P + (size_t)ns * w, ns + nt);
+    if (ns) bench_gemm(sp, CblasTrans, CblasNoTrans, ns, d, Lb, P, ns + nt, A, d, G, d);
     t = comm_wtime() - t;
     if (t < best) best = t;
   }
@@ -148,7 +137,6 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   qsort(ms, (size_t)c->steps, sizeof *ms, bench_cmp);
   double stat3[3] = { ms[c->steps / 2], ms[0], ms[c->steps - 1] };
   double flops, floor_s = bench_gemm_floor(&m, &flops);
-  if (set.single) floor_s = bench_sgemm_floor(&m);
   double floor_ms = 1e3 * comm_max_double(floor_s, world);
   double phase_ms[TIMER_NPHASES], mn, mean, mx;
   int rmin, rmax;
