@@ -23,7 +23,7 @@ static int failures = 0;
 struct data {
   size_t d;
   int C, C2;
-  long ns[4], nt[4], N, M;
+  long ns[8], nt[8], N, M;
   double *x, *y;
 };
 
