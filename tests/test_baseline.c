@@ -88,9 +88,10 @@ static void check_fd(const char *name, const struct baseline_setup *set, const s
       if (e > worst) worst = e;
       CHECK(e < tol, "%s: point %ld coordinate %zu: N dF/dz by differences %.10g, gradient %.10g", name, pts[p], t, fd, g);
     }
+  char extra[64] = "";
+  if (set->method == BL_OTDD) snprintf(extra, sizeof extra, "; Sinkhorn iterations %ld", b.sinkhorn_iters);
   if (comm_rank(comm) == 0)
-    printf("%s: F %.6g, |grad| %.4g, worst relative difference to FD %.2e%s%ld\n", name, res.F, res.grad_norm, worst,
-           set->method == BL_OTDD ? "; Sinkhorn iterations " : "", set->method == BL_OTDD ? b.sinkhorn_iters : 0L);
+    printf("%s: F %.6g, |grad| %.4g, worst relative difference to FD %.2e%s\n", name, res.F, res.grad_norm, worst, extra);
   free(x); free(gx); free(ge);
   baseline_free(&b);
 }
