@@ -219,7 +219,7 @@ static double bl_mmd_eval(struct baseline *b, long step, const double *x)
   } else {
     long l0, l1;
     bl_split(b->set.L, b->size, b->rank, &l0, &l1);
-    fks_directions(b->set.seed, step, b->set.L, D, b->set.ortho, b->theta);
+    fks_directions(&b->fks, b->set.seed, step, b->set.L, b->set.ortho, b->theta);
     memset(b->s, 0, (size_t)T * sizeof *b->s);
     memset(b->g, 0, (size_t)T * D * sizeof *b->g);
     if (fks_sliced(&b->fks, b->theta + (size_t)l0 * D, l1 - l0, b->set.L, b->z, T, b->z, b->w, T, b->s, b->g))

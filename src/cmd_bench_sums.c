@@ -58,7 +58,7 @@ static void sums_run(const struct cli *c)
     fks_direct(&f, y, n, y, w, m, s0, g0);
     td[r] = 1e3 * (comm_wtime() - t);
     t = comm_wtime();
-    fks_directions(1, r, L, d, 1, th);
+    fks_directions(&f, 1, r, L, 1, th);
     tt[r] = 1e3 * (comm_wtime() - t);
     memset(s, 0, (size_t)n * sizeof *s);
     memset(g, 0, (size_t)n * d * sizeof *g);

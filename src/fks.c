@@ -122,6 +122,7 @@ void fks_free(struct fks *f)
     fftw_free(p->in); fftw_free(p->out); fftw_free(p->spec); fftw_free(p->kf); fftw_free(p->kd); fftw_free(p->wc);
   }
   free(f->fs); free(f->fds); free(f->pp); free(f->pq); free(f->A); free(f->s1);
+  free(f->norms); free(f->dblock); free(f->qr);
   free(f->sortv); free(f->cw); free(f->cwq); free(f->perm);
   sort1d_work_free(&f->sw);
   memset(f, 0, sizeof *f);
@@ -320,8 +321,12 @@ static void fks_pair(const struct fks *f, double r2, double w, double *k, double
 void fks_direct(struct fks *f, const double *x, long n, const double *y, const double *w, long m, double *s, double *g)
 {
   const size_t d = f->d;
-  double *D = WOW_NEW(double, (size_t)FKS_BX * FKS_BY, "distance block");
-  double *nx = WOW_NEW(double, (size_t)n + 1, "norms"), *ny = WOW_NEW(double, (size_t)m + 1, "norms");
+  if ((size_t)(n + m) > f->cap_norm || !f->dblock) { /* grown once, kept */
+    f->cap_norm = (size_t)(n + m);
+    f->norms = wow_realloc(f->norms, f->cap_norm + 1, sizeof(double), "norms");
+    if (!f->dblock) f->dblock = WOW_NEW(double, (size_t)FKS_BX * FKS_BY, "distance block");
+  }
+  double *D = f->dblock, *nx = f->norms, *ny = f->norms + n;
   for (long i = 0; i < n; i++) nx[i] = cblas_ddot((int)d, x + (size_t)i * d, 1, x + (size_t)i * d, 1);
   for (long j = 0; j < m; j++) ny[j] = cblas_ddot((int)d, y + (size_t)j * d, 1, y + (size_t)j * d, 1);
   if (s) memset(s, 0, sizeof(double) * (size_t)n);
@@ -357,9 +362,6 @@ void fks_direct(struct fks *f, const double *x, long n, const double *y, const d
                     1.0, g + (size_t)i0 * d, (int)d);
     }
   }
-  free(D);
-  free(nx);
-  free(ny);
 }
 
 int fks_sliced(struct fks *f, const double *theta, long Lb, long L, const double *x, long n, const double *y, const double *w,
@@ -388,16 +390,21 @@ void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau,
 void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda, const double *tau, double *work, const int *lwork,
              int *info);
 
-void fks_directions(uint64_t seed, long step, long L, size_t d, int ortho, double *theta)
+void fks_directions(struct fks *f, uint64_t seed, long step, long L, int ortho, double *theta)
 {
+  const size_t d = f->d;
   rng_directions(seed, (uint64_t)step, 0, (size_t)L, d, theta);
   if (!ortho || d < 2) return;
   const int m = (int)d;
-  double *tau = WOW_NEW(double, d, "QR"), *diag = WOW_NEW(double, d, "QR"), q;
   int lwork = -1, info = 0;
-  dgeqrf_(&m, &m, theta, &m, tau, &q, &lwork, &info); /* workspace query */
-  lwork = (int)q + 64 * m;
-  double *work = WOW_NEW(double, lwork, "QR");
+  if (!f->qr) { /* workspace: tau, the diagonal of R, LAPACK's work (made once) */
+    double q;
+    dgeqrf_(&m, &m, theta, &m, f->qr_tau_dummy, &q, &lwork, &info); /* workspace query */
+    f->qr_lwork = (int)q + 64 * m;
+    f->qr = WOW_NEW(double, 2 * d + (size_t)f->qr_lwork, "QR work");
+  }
+  double *tau = f->qr, *diag = f->qr + d, *work = f->qr + 2 * d;
+  lwork = f->qr_lwork;
   for (long b0 = 0; b0 < L; b0 += (long)d) {
     /* rows b0 .. b0+nb-1 (row-major nb x d) are the columns of a column-major d x nb matrix */
     int nb = (int)(L - b0 < (long)d ? L - b0 : (long)d);
@@ -409,7 +416,4 @@ void fks_directions(uint64_t seed, long step, long L, size_t d, int ortho, doubl
       if (diag[k] < 0)
         for (size_t t = 0; t < d; t++) a[(size_t)k * d + t] = -a[(size_t)k * d + t];
   }
-  free(work);
-  free(tau);
-  free(diag);
 }

@@ -21,7 +21,7 @@
  *
  * FFTW plans (FFTW_ESTIMATE: the same algorithm in every run, so restarts are bitwise) and the
  * kernel spectra are made once per FFT size (powers of two) and reused.  Buffers grow on first use
- * and are kept.  Local; no MPI. */
+ * and are kept: steps of the same sizes allocate nothing.  Local; no MPI. */
 #ifndef WOW_FKS_H
 #define WOW_FKS_H
 
@@ -62,6 +62,11 @@ struct fks {
   /* work, grown on demand */
   size_t cap_n, cap_m, cap_l;
   double *pp, *pq, *A, *s1, *sortv, *cw, *cwq;
+  double *norms, *dblock;  /* direct path: squared norms, one distance block */
+  size_t cap_norm;
+  double *qr;              /* fks_directions: QR workspace */
+  double qr_tau_dummy[1];
+  int qr_lwork;
   int *perm;
   struct sort1d_work sw;
 };
@@ -86,9 +91,10 @@ void fks_direct(struct fks *f, const double *x, long n, const double *y, const d
 int fks_sliced(struct fks *f, const double *theta, long Lb, long L, const double *x, long n, const double *y, const double *w,
                long m, double *s, double *g);
 
-/* All L directions of `step` (rng_directions: a pure function of (seed, step, l)); with ortho,
- * every block of d consecutive directions is replaced by the orthonormal frame of its QR
- * factorisation (variance reduction; still uniform on the sphere one by one).  L x d row-major. */
-void fks_directions(uint64_t seed, long step, long L, size_t d, int ortho, double *theta);
+/* All L directions of `step` in R^d (rng_directions: a pure function of (seed, step, l)); with
+ * ortho, every block of d consecutive directions is replaced by the orthonormal frame of its QR
+ * factorisation (variance reduction; still uniform on the sphere one by one).  L x d row-major.
+ * The QR workspace lives in f (made on first use). */
+void fks_directions(struct fks *f, uint64_t seed, long step, long L, int ortho, double *theta);
 
 #endif

@@ -157,9 +157,9 @@ static void sliced_error(enum fks_kernel k, size_t d, long L, int ortho, double 
   for (long j = 0; j < m; j++) wsum += fabs(w[j]);
   double *s = calloc(n, sizeof *s), *s0 = malloc(n * sizeof *s), *g = calloc(n * d, sizeof *g), *g0 = malloc(n * d * sizeof *g);
   double *th = malloc((size_t)L * d * sizeof *th);
-  fks_directions(11, 3, L, d, ortho, th);
   struct fks f;
   init(&f, k, 1.5, d, 0, 0);
+  fks_directions(&f, 11, 3, L, ortho, th);
   fks_direct(&f, x, n, y, w, m, s0, g0);
   assert_int_equal(fks_sliced(&f, th, L / 2, L, x, n, y, w, m, s, g), 0); /* two parts, as two ranks would */
   assert_int_equal(fks_sliced(&f, th + (size_t)(L / 2) * d, L - L / 2, L, x, n, y, w, m, s, g), 0);
@@ -200,8 +200,10 @@ static void test_directions(void **state)
   const size_t d = 6;
   const long L = 15; /* blocks of 6, 6, 3 */
   double *a = malloc(L * d * sizeof *a), *b = malloc(L * d * sizeof *a), *r = malloc(L * d * sizeof *a);
-  fks_directions(3, 9, L, d, 1, a);
-  fks_directions(3, 9, L, d, 1, b);
+  struct fks f;
+  init(&f, FKS_GAUSSIAN, 1.0, d, 0, 0);
+  fks_directions(&f, 3, 9, L, 1, a);
+  fks_directions(&f, 3, 9, L, 1, b); /* second call: the kept workspace */
   rng_directions(3, 9, 0, (size_t)L, d, r);
   assert_memory_equal(a, b, L * d * sizeof *a);
   for (long i = 0; i < L; i++)
@@ -212,6 +214,7 @@ static void test_directions(void **state)
     }
   for (long b0 = 0; b0 < L; b0 += 6) /* the first of a block is the generator's direction */
     for (size_t t = 0; t < d; t++) assert_true(fabs(a[b0 * d + t] - r[b0 * d + t]) < 1e-13);
+  fks_free(&f);
   free(a); free(b); free(r);
 }
 
