@@ -8,6 +8,7 @@
 #include "sort1d.h"
 #include "mem.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,43 @@ static void sort1d_count_less(const double *c, size_t n, long *less)
   }
 }
 
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#include <immintrin.h>
+#define SORT1D_HAVE_AVX512 1
+/* The same count with AVX-512 intrinsics: 32 values per pass (four registers of 8), so every
+ * broadcast c[j] feeds four compares and four independent accumulators.  c and less hold a
+ * multiple of 8 entries (c padded with +inf; the padded counts are not used). */
+__attribute__((target("avx512f")))
+static void sort1d_count_less_avx512(const double *c, size_t n, long *less)
+{
+  const size_t n8 = (n + 7) & ~(size_t)7;
+  const __m512i one = _mm512_set1_epi64(1), zero = _mm512_setzero_si512();
+  size_t i = 0;
+  for (; i + 32 <= n8; i += 32) {
+    const __m512d c0 = _mm512_loadu_pd(c + i), c1 = _mm512_loadu_pd(c + i + 8), c2 = _mm512_loadu_pd(c + i + 16),
+                  c3 = _mm512_loadu_pd(c + i + 24);
+    __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+    for (size_t j = 0; j < n; j++) {
+      const __m512d cj = _mm512_set1_pd(c[j]);
+      a0 = _mm512_mask_add_epi64(a0, _mm512_cmp_pd_mask(cj, c0, _CMP_LT_OQ), a0, one);
+      a1 = _mm512_mask_add_epi64(a1, _mm512_cmp_pd_mask(cj, c1, _CMP_LT_OQ), a1, one);
+      a2 = _mm512_mask_add_epi64(a2, _mm512_cmp_pd_mask(cj, c2, _CMP_LT_OQ), a2, one);
+      a3 = _mm512_mask_add_epi64(a3, _mm512_cmp_pd_mask(cj, c3, _CMP_LT_OQ), a3, one);
+    }
+    _mm512_storeu_si512((void *)(less + i), a0);
+    _mm512_storeu_si512((void *)(less + i + 8), a1);
+    _mm512_storeu_si512((void *)(less + i + 16), a2);
+    _mm512_storeu_si512((void *)(less + i + 24), a3);
+  }
+  for (; i < n8; i += 8) {
+    const __m512d c0 = _mm512_loadu_pd(c + i);
+    __m512i a0 = zero;
+    for (size_t j = 0; j < n; j++) a0 = _mm512_mask_add_epi64(a0, _mm512_cmp_pd_mask(_mm512_set1_pd(c[j]), c0, _CMP_LT_OQ), a0, one);
+    _mm512_storeu_si512((void *)(less + i), a0);
+  }
+}
+#endif
+
 /* Equal values share less[i]; taking indices in increasing order and the next free slot from
  * less[i] on places ties in index order: the stable rank. */
 int sort1d_rank(const double *v, size_t n, double *sorted, int *perm)
@@ -67,7 +105,13 @@ int sort1d_rank(const double *v, size_t n, double *sorted, int *perm)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized" /* c[0..n) is set above; n <= SORT1D_RANK_MAX */
 #endif
-  sort1d_count_less(c, n, less);
+#ifdef SORT1D_HAVE_AVX512
+  if (__builtin_cpu_supports("avx512f")) {
+    for (size_t i = n; i < ((n + 7) & ~(size_t)7); i++) c[i] = INFINITY;
+    sort1d_count_less_avx512(c, n, less);
+  } else
+#endif
+    sort1d_count_less(c, n, less);
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif

@@ -1,8 +1,8 @@
 /* sort1d.h -- sort the n projections of one (class, direction): ascending values, ties broken by
  * index, and the permutation perm (sorted position r holds input index perm[r]).
  *
- * Rank counting (O(n^2), branch-free, fastest for small n) up to SORT1D_RANK_MAX, LSD radix sort
- * above; both give the identical stable order (-0.0 is sorted as +0.0).  Local; the caller owns
+ * Rank counting (O(n^2), branch-free, fastest for small n; AVX-512 intrinsics, 32 values per pass,
+ * where the CPU has them) up to SORT1D_RANK_MAX, LSD radix sort above; both give the identical stable order (-0.0 is sorted as +0.0).  Local; the caller owns
  * the buffers; the work struct is allocated once for the largest n.  Returns 0, or -1 when a value
  * is NaN (then the output is unspecified but every perm entry is a valid index). */
 #ifndef WOW_SORT1D_H
