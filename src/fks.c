@@ -1,6 +1,7 @@
 /* fks.c -- direct and sliced kernel sums (see fks.h). */
 #include <config.h>
 #include "fks.h"
+#include "comm.h"
 #include "mem.h"
 #include "rng.h"
 #include "sort1d.h"
@@ -133,10 +134,8 @@ static struct fks_plan *fks_plan_for(struct fks *f, int nf)
 {
   for (int i = 0; i < f->nplan; i++)
     if (f->plan[i].nf == nf) return &f->plan[i];
-  if (f->nplan == FKS_MAX_SIZES) { /* never with powers of two below FKS_GRID_MAX */
-    fprintf(stderr, "fks: too many FFT sizes\n");
-    abort();
-  }
+  if (f->nplan == FKS_MAX_SIZES) /* cannot happen: powers of two up to 2 FKS_GRID_MAX */
+    wow_fail("kernel sums: more than %d FFT sizes", FKS_MAX_SIZES);
   struct fks_plan *p = &f->plan[f->nplan++];
   const int nh = nf / 2 + 1;
   p->nf = nf;
@@ -146,10 +145,7 @@ static struct fks_plan *fks_plan_for(struct fks *f, int nf)
   p->kf = fftw_malloc(sizeof(fftw_complex) * (size_t)nh);
   p->kd = fftw_malloc(sizeof(fftw_complex) * (size_t)nh);
   p->wc = fftw_malloc(sizeof(fftw_complex) * (size_t)nh);
-  if (!p->in || !p->out || !p->spec || !p->kf || !p->kd || !p->wc) {
-    fprintf(stderr, "fks: out of memory for an FFT of length %d\n", nf);
-    abort();
-  }
+  if (!p->in || !p->out || !p->spec || !p->kf || !p->kd || !p->wc) wow_fail("out of memory for the FFT buffers of length %d (kernel sums)", nf);
   p->fwd = fftw_plan_dft_r2c_1d(nf, p->in, p->spec, FFTW_ESTIMATE);
   p->bwd = fftw_plan_dft_c2r_1d(nf, p->spec, p->out, FFTW_ESTIMATE);
   fks_samples(f, nf / 2 + 1);

@@ -21,7 +21,8 @@
  *
  * FFTW plans (FFTW_ESTIMATE: the same algorithm in every run, so restarts are bitwise) and the
  * kernel spectra are made once per FFT size (powers of two) and reused.  Buffers grow on first use
- * and are kept: steps of the same sizes allocate nothing.  Local; no MPI. */
+ * and are kept: steps of the same sizes allocate nothing.  Local (no communication; out of memory
+ * ends the job through wow_fail, as every allocation does). */
 #ifndef WOW_FKS_H
 #define WOW_FKS_H
 
