@@ -124,6 +124,8 @@ int baseline_init(struct baseline *b, const struct baseline_setup *set, MPI_Comm
   if (rc) return snprintf(err, len, "the PCA of the label embedding failed (LAPACK dsyevr)"), -1;
   b->cnt = WOW_NEW(int, b->size, "gather counts");
   b->dsp = WOW_NEW(int, b->size, "gather displacements");
+  b->cnte = WOW_NEW(int, b->size, "gather counts");
+  b->dspe = WOW_NEW(int, b->size, "gather displacements");
   if (set->method == BL_MMD_PRODUCT) {
     struct fks_opts o = { FKS_GAUSSIAN, 1.0, set->fks_order, set->fks_ppw };
     if (fks_init(&b->fks, &o, D, err, len)) return -1;
@@ -133,6 +135,9 @@ int baseline_init(struct baseline *b, const struct baseline_setup *set, MPI_Comm
     b->g = WOW_ZNEW(double, (size_t)T * D, "kernel gradient sums");
     b->tmp = WOW_NEW(double, D, "noise");
     for (long i = 0; i < T; i++) b->w[i] = i < N ? 1.0 / (double)N : -1.0 / (double)M;
+    b->scale[0] = 1.0 / sqrt(set->h);
+    b->scale[1] = 1.0 / sqrt(set->hm);
+    b->scale[2] = 1.0 / sqrt(set->hs);
     if (set->sliced) b->theta = WOW_NEW(double, (size_t)set->L * D, "directions");
     bl_split(T, b->size, b->rank, &b->r0, &b->r1);
     for (int p = 0; p < b->size; p++) {
@@ -144,6 +149,14 @@ int baseline_init(struct baseline *b, const struct baseline_setup *set, MPI_Comm
   } else {
     bl_split(N, b->size, b->rank, &b->r0, &b->r1);
     const long nr = b->r1 - b->r0;
+    for (int p = 0; p < b->size; p++) { /* gradient rows: features (d wide) and embedding (6 wide) */
+      long a, z;
+      bl_split(N, b->size, p, &a, &z);
+      b->cnt[p] = (int)((z - a) * (long)d);
+      b->dsp[p] = (int)(a * (long)d);
+      b->cnte[p] = (int)((z - a) * BL_E);
+      b->dspe[p] = (int)(a * BL_E);
+    }
     b->cost = WOW_NEW(double, (size_t)nr * (size_t)M + 1, "cost rows");
     b->f = WOW_ZNEW(double, nr + 1, "row potentials");
     b->gpot = WOW_ZNEW(double, M, "column potentials");
@@ -161,7 +174,7 @@ void baseline_free(struct baseline *b)
   if (b->set.method == BL_MMD_PRODUCT) fks_free(&b->fks);
   free(b->e); free(b->ve); free(b->ey); free(b->a2x); free(b->a2e); free(b->gx); free(b->ge);
   free(b->z); free(b->w); free(b->s); free(b->g); free(b->theta); free(b->cost); free(b->kmat); free(b->f); free(b->gpot); free(b->tmp);
-  free(b->cnt); free(b->dsp);
+  free(b->cnt); free(b->dsp); free(b->cnte); free(b->dspe);
   memset(b, 0, sizeof *b);
 }
 
@@ -189,7 +202,7 @@ double baseline_bw2(const double *A, const double *B, double *grad)
 static void bl_mmd_points(struct baseline *b, long step)
 {
   const size_t d = b->d, D = d + BL_E;
-  const double sx = 1.0 / sqrt(b->set.h), sm = 1.0 / sqrt(b->set.hm), ss = 1.0 / sqrt(b->set.hs), nz = b->set.noise;
+  const double sx = b->scale[0], sm = b->scale[1], ss = b->scale[2], nz = b->set.noise;
   for (long i = 0; i < b->N + b->M; i++) {
     const int src = i < b->N;
     const double *xr = src ? b->z + (size_t)i * D : b->y + (size_t)(i - b->N) * d; /* sources: x already copied in */
@@ -230,7 +243,7 @@ static double bl_mmd_eval(struct baseline *b, long step, const double *x)
     for (long i = 0; i < T; i++) F += 0.5 * (i < N ? b->s[i] / (double)N : -b->s[i] / (double)M);
   }
   /* d F / d z_i = g_i / N in the scaled coordinates; times N, back to the raw ones */
-  const double sx = 1.0 / sqrt(b->set.h), sm = 1.0 / sqrt(b->set.hm), ss = 1.0 / sqrt(b->set.hs);
+  const double sx = b->scale[0], sm = b->scale[1], ss = b->scale[2];
   for (long i = 0; i < N; i++)
     for (size_t t = 0; t < D; t++) {
       const double v = b->g[(size_t)i * D + t];
@@ -392,18 +405,8 @@ static double bl_otdd_eval(struct baseline *b, const double *x)
   }
   if (nr > 0)
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)d, (int)M, -1.0, b->cost, (int)M, b->y, (int)d, 1.0, gx, (int)d);
-  for (int p = 0; p < b->size; p++) {
-    long a, z;
-    bl_split(N, b->size, p, &a, &z);
-    b->cnt[p] = (int)((z - a) * (long)d);
-    b->dsp[p] = (int)(a * (long)d);
-  }
   comm_allgatherv_doubles(gx, b->gx, b->cnt, b->dsp, b->comm);
-  for (int p = 0; p < b->size; p++) {
-    b->cnt[p] = b->cnt[p] / (int)d * BL_E;
-    b->dsp[p] = b->dsp[p] / (int)d * BL_E;
-  }
-  comm_allgatherv_doubles(ge, b->ge, b->cnt, b->dsp, b->comm);
+  comm_allgatherv_doubles(ge, b->ge, b->cnte, b->dspe, b->comm);
   return F;
 }
 

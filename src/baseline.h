@@ -58,7 +58,9 @@ struct baseline {
   /* work */
   struct fks fks;
   double *z, *w, *s, *g, *theta, *cost, *kmat, *f, *gpot, *tmp;
-  int *cnt, *dsp;
+  double scale[3];        /* mmd_product: 1/sqrt(h), 1/sqrt(h_mean), 1/sqrt(h_cov) */
+  int *cnt, *dsp;         /* gather layout of the gradient rows (mmd_product: N + M rows of d + 6; otdd: N rows of d) */
+  int *cnte, *dspe;       /* otdd: the same for the embedding gradient (N rows of 6) */
   long r0, r1;            /* own evaluation rows */
 };
 

@@ -365,10 +365,12 @@ static void mmd_displacements(struct mmd *m)
   }
 }
 
-/* Rows [r0, r0 + nr) of the gradient: (1/L) A^T Theta. */
+/* Rows [r0, r0 + nr) of the gradient: (1/L) A^T Theta (zero without own directions). */
 static void mmd_gradient_rows(struct mmd *m, long r0, long nr, double *grad)
 {
   const int d = (int)m->cl->d, ns = (int)m->ns, Lb = (int)m->Lb;
+  if (nr == 0) return;
+  if (Lb == 0) { memset(grad + (size_t)r0 * d, 0, (size_t)nr * (size_t)d * sizeof(double)); return; }
   if (m->set.single) {
     for (long l = 0; l < Lb; l++) mmd_to_float(m->A + (size_t)l * ns + r0, (size_t)nr, m->Af + (size_t)l * ns + r0);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nr, d, Lb, 1.0f / (float)m->set.L, m->Af + r0, ns, m->thetaf, d, 0.0f,
@@ -389,8 +391,7 @@ static void mmd_gradient_overlap(struct mmd *m, double *grad)
   for (int c = m->j0; c < m->s1; c++) {
     const long r0 = m->col[c], nr = m->cl->size[c];
     timer_start(m->tm, TIMER_GRADIENT);
-    if (m->Lb > 0) mmd_gradient_rows(m, r0, nr, grad);
-    else memset(grad + (size_t)r0 * d, 0, (size_t)nr * d * sizeof(double));
+    mmd_gradient_rows(m, r0, nr, grad);
     timer_stop(m->tm, TIMER_GRADIENT);
     timer_start(m->tm, TIMER_COMM);
     comm_test_all(nreq, m->req);
@@ -402,19 +403,7 @@ static void mmd_gradient_overlap(struct mmd *m, double *grad)
   timer_stop(m->tm, TIMER_COMM);
 }
 
-static void mmd_gradient(struct mmd *m, double *grad)
-{
-  const int d = (int)m->cl->d, ns = (int)m->ns, Lb = (int)m->Lb;
-  if (ns == 0) return;
-  if (Lb == 0) { memset(grad, 0, (size_t)ns * (size_t)d * sizeof(double)); return; }
-  if (m->set.single) {
-    mmd_to_float(m->A, (size_t)Lb * (size_t)ns, m->Af);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ns, d, Lb, 1.0f / (float)m->set.L, m->Af, ns, m->thetaf, d, 0.0f, m->gradf, d);
-    mmd_to_double(m->gradf, (size_t)ns * (size_t)d, grad);
-    return;
-  }
-  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ns, d, Lb, 1.0 / (double)m->set.L, m->A, ns, m->theta, d, 0.0, grad, d);
-}
+static void mmd_gradient(struct mmd *m, double *grad) { mmd_gradient_rows(m, 0, m->ns, grad); }
 
 static double mmd_local_norm2(const struct mmd *m, const double *grad)
 {
