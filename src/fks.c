@@ -92,6 +92,17 @@ static void fks_samples(struct fks *f, long n)
 
 /* ------------------------------------------------------------------ setup */
 
+/* Barycentric weights of Lagrange interpolation on the nodes 0 .. o-1. */
+static void fks_bary(int o, double *bary)
+{
+  for (int k = 0; k < o; k++) {
+    double den = 1;
+    for (int j = 0; j < o; j++)
+      if (j != k) den *= (double)(k - j);
+    bary[k] = 1.0 / den;
+  }
+}
+
 int fks_init(struct fks *f, const struct fks_opts *o, size_t d, char *err, size_t len)
 {
   memset(f, 0, sizeof *f);
@@ -111,6 +122,7 @@ int fks_init(struct fks *f, const struct fks_opts *o, size_t d, char *err, size_
   f->whi = f->wpeak + 9.0 / sd;
   f->h = 2.0 * M_PI / (f->whi * f->o.ppw);
   f->gmax = FKS_GRID_MAX;
+  fks_bary(f->o.order, f->bary);
   return 0;
 }
 
@@ -202,16 +214,6 @@ static long fks_lagrange(double u, int o, const double *bary, double *wt)
   return a0;
 }
 
-static void fks_bary(int o, double *bary)
-{
-  for (int k = 0; k < o; k++) {
-    double den = 1;
-    for (int j = 0; j < o; j++)
-      if (j != k) den *= (double)(k - j);
-    bary[k] = 1.0 / den;
-  }
-}
-
 static int fks_sum1d_grid(struct fks *f, const double *p, long n, const double *q, const double *w, long m, double *s, double *ds)
 {
   const int o = f->o.order;
@@ -224,9 +226,7 @@ static int fks_sum1d_grid(struct fks *f, const double *p, long n, const double *
   int nf = 64;
   while (nf < 2 * G) nf *= 2;
   struct fks_plan *pl = fks_plan_for(f, nf);
-  const double g0 = lo - (double)(o / 2) * f->h, ih = 1.0 / f->h;
-  double bary[16];
-  fks_bary(o, bary);
+  const double g0 = lo - (double)(o / 2) * f->h, ih = 1.0 / f->h, *bary = f->bary;
   memset(pl->in, 0, sizeof(double) * (size_t)nf);
   for (long j = 0; j < m; j++) { /* spread */
     const long a0 = fks_lagrange((q[j] - g0) * ih, o, bary, wt);

@@ -53,6 +53,7 @@ struct fks {
   struct fks_opts o;
   size_t d;
   double h;                /* grid spacing (Gaussian) */
+  double bary[16];         /* barycentric Lagrange weights of the order */
   double wpeak, wlo, whi;  /* the band of f's spectrum */
   double cd;               /* Riesz: E|theta_1| */
   long nsamp;              /* samples f(k h), f'(k h) for k < nsamp */

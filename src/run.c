@@ -420,8 +420,10 @@ int run_flow(struct wow_run *r)
     run_snapshot(r, k);
     if (k == r->steps) break; /* the last evaluation only measures F at x_steps */
     timer_start(&r->tm, TIMER_UPDATE);
-    memcpy(r->x_prev, r->x, nx * sizeof(double));
-    memcpy(r->vel_prev, r->vel, nx * sizeof(double));
+    if (r->method == BL_WOW) { /* kept for the rollback checkpoint of run_check_finite */
+      memcpy(r->x_prev, r->x, nx * sizeof(double));
+      memcpy(r->vel_prev, r->vel, nx * sizeof(double));
+    }
     if (r->method == BL_WOW) flow_update(&r->step_rule, r->x, r->vel, r->grad, nx);
     else baseline_update(&r->bl, k, r->x, r->vel);
     timer_stop(&r->tm, TIMER_UPDATE);
