@@ -32,8 +32,10 @@ void sort1d_work_free(struct sort1d_work *w)
   memset(w, 0, sizeof *w);
 }
 
-/* less[i] = #{j : v_j < v_i}: fixed-length, branch-free counting loops that the compiler
- * vectorises; compiled for AVX-512, AVX2 and plain x86-64 (picked at load time). */
+/* Portable path.  less[i] = #{j : c_j < c_i}: fixed-length, branch-free counting loops that the
+ * compiler vectorises (AVX-512, AVX2 or plain x86-64 clones, picked at load time).  Equal values
+ * share less[i]; taking indices in increasing order and the next free slot from less[i] on places
+ * ties in index order: the stable rank. */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
@@ -47,46 +49,7 @@ static void sort1d_count_less(const double *c, size_t n, long *less)
   }
 }
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#include <immintrin.h>
-#define SORT1D_HAVE_AVX512 1
-/* The same count with AVX-512 intrinsics: 32 values per pass (four registers of 8), so every
- * broadcast c[j] feeds four compares and four independent accumulators.  c and less hold a
- * multiple of 8 entries (c padded with +inf; the padded counts are not used). */
-__attribute__((target("avx512f")))
-static void sort1d_count_less_avx512(const double *c, size_t n, long *less)
-{
-  const size_t n8 = (n + 7) & ~(size_t)7;
-  const __m512i one = _mm512_set1_epi64(1), zero = _mm512_setzero_si512();
-  size_t i = 0;
-  for (; i + 32 <= n8; i += 32) {
-    const __m512d c0 = _mm512_loadu_pd(c + i), c1 = _mm512_loadu_pd(c + i + 8), c2 = _mm512_loadu_pd(c + i + 16),
-                  c3 = _mm512_loadu_pd(c + i + 24);
-    __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-    for (size_t j = 0; j < n; j++) {
-      const __m512d cj = _mm512_set1_pd(c[j]);
-      a0 = _mm512_mask_add_epi64(a0, _mm512_cmp_pd_mask(cj, c0, _CMP_LT_OQ), a0, one);
-      a1 = _mm512_mask_add_epi64(a1, _mm512_cmp_pd_mask(cj, c1, _CMP_LT_OQ), a1, one);
-      a2 = _mm512_mask_add_epi64(a2, _mm512_cmp_pd_mask(cj, c2, _CMP_LT_OQ), a2, one);
-      a3 = _mm512_mask_add_epi64(a3, _mm512_cmp_pd_mask(cj, c3, _CMP_LT_OQ), a3, one);
-    }
-    _mm512_storeu_si512((void *)(less + i), a0);
-    _mm512_storeu_si512((void *)(less + i + 8), a1);
-    _mm512_storeu_si512((void *)(less + i + 16), a2);
-    _mm512_storeu_si512((void *)(less + i + 24), a3);
-  }
-  for (; i < n8; i += 8) {
-    const __m512d c0 = _mm512_loadu_pd(c + i);
-    __m512i a0 = zero;
-    for (size_t j = 0; j < n; j++) a0 = _mm512_mask_add_epi64(a0, _mm512_cmp_pd_mask(_mm512_set1_pd(c[j]), c0, _CMP_LT_OQ), a0, one);
-    _mm512_storeu_si512((void *)(less + i), a0);
-  }
-}
-#endif
-
-/* Equal values share less[i]; taking indices in increasing order and the next free slot from
- * less[i] on places ties in index order: the stable rank. */
-int sort1d_rank(const double *v, size_t n, double *sorted, int *perm)
+int sort1d_rank_portable(const double *v, size_t n, double *sorted, int *perm)
 {
   double c[SORT1D_RANK_MAX];
   long less[SORT1D_RANK_MAX];
@@ -105,13 +68,7 @@ int sort1d_rank(const double *v, size_t n, double *sorted, int *perm)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized" /* c[0..n) is set above; n <= SORT1D_RANK_MAX */
 #endif
-#ifdef SORT1D_HAVE_AVX512
-  if (__builtin_cpu_supports("avx512f")) {
-    for (size_t i = n; i < ((n + 7) & ~(size_t)7); i++) c[i] = INFINITY;
-    sort1d_count_less_avx512(c, n, less);
-  } else
-#endif
-    sort1d_count_less(c, n, less);
+  sort1d_count_less(c, n, less);
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -123,6 +80,145 @@ int sort1d_rank(const double *v, size_t n, double *sorted, int *perm)
     sorted[r] = c[i];
   }
   return 0;
+}
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#include <immintrin.h>
+#define SORT1D_HAVE_AVX512 1
+#define SORT1D_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+#define SORT1D_KEY_MAX 65534.0
+
+/* AVX-512BW path.  Each value gets a 16-bit key, floor((v - min) * 65534 / (max - min)): equal
+ * values get equal keys and the map is monotone, so ranking (key, index) and then sorting each
+ * run of equal keys by value gives the stable order.  The ranks count 32 keys per compare. */
+
+/* The keys, twice: key16 (padded with 0xFFFF to a multiple of 32, for the lanes) and key32 (the
+ * key in both halves, for broadcasts that need no shuffle).  Returns -1 when a value is NaN. */
+SORT1D_AVX512 static int sort1d_keys(const double *v, size_t n, uint16_t *key16, uint32_t *key32)
+{
+  __m512d mn = _mm512_set1_pd(v[0]), mx = mn;
+  __mmask8 nan = 0;
+  for (size_t i = 0; i < n; i += 8) {
+    const __mmask8 in = (__mmask8)(n - i >= 8 ? 0xFF : (1u << (n - i)) - 1);
+    const __m512d x = _mm512_mask_loadu_pd(_mm512_set1_pd(v[0]), in, v + i);
+    nan |= _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
+    mn = _mm512_min_pd(mn, x);
+    mx = _mm512_max_pd(mx, x);
+  }
+  if (nan) return -1;
+  const double lo = _mm512_reduce_min_pd(mn), hi = _mm512_reduce_max_pd(mx);
+  double scale = hi > lo ? SORT1D_KEY_MAX / (hi - lo) : 0.0;
+  if (!(scale < INFINITY)) scale = 0.0; /* max - min overflows or underflows: all keys 0, still exact */
+  const __m512d vlo = _mm512_set1_pd(lo), vs = _mm512_set1_pd(scale), cap = _mm512_set1_pd(SORT1D_KEY_MAX);
+  for (size_t i = 0; i < n; i += 8) {
+    const __mmask8 in = (__mmask8)(n - i >= 8 ? 0xFF : (1u << (n - i)) - 1);
+    const __m512d x = _mm512_maskz_loadu_pd(in, v + i);
+    /* min_pd returns cap when the product is NaN (inf - inf): any key is correct, only speed cares */
+    const __m256i k = _mm512_cvttpd_epu32(_mm512_min_pd(_mm512_mul_pd(_mm512_sub_pd(x, vlo), vs), cap));
+    _mm256_mask_storeu_epi32(key32 + i, in, _mm256_or_si256(k, _mm256_slli_epi32(k, 16)));
+    _mm_mask_storeu_epi16(key16 + i, in, _mm256_cvtepi32_epi16(k));
+  }
+  for (size_t i = n; i < ((n + 31) & ~(size_t)31); i++) key16[i] = 0xFFFF;
+  return 0;
+}
+
+/* Counts for j in [j0, j1) into the R accumulators a; when w >= 0, j walks through the lanes of
+ * register w, whose threshold t drops lane by lane (see sort1d_rank_pass). */
+SORT1D_AVX512 static inline __attribute__((always_inline)) void
+sort1d_rank_span(const uint32_t *key32, size_t j0, size_t j1, const int R, const int w, size_t lane0, __m512i *t, __m512i *a)
+{
+  const __m512i one = _mm512_set1_epi16(1);
+  for (size_t j = j0; j < j1; j++) {
+    if (w >= 0) t[w] = _mm512_mask_sub_epi16(t[w], (__mmask32)1 << (j - lane0), t[w], one);
+    const __m512i kj = _mm512_set1_epi32((int)key32[j]);
+    for (int r = 0; r < R; r++) a[r] = _mm512_mask_add_epi16(a[r], _mm512_cmplt_epu16_mask(kj, t[r]), a[r], one);
+  }
+}
+
+/* One pass over the lanes [i0, i0 + 32 R): rank_i = #{j < i : k_j <= k_i} + #{j > i : k_j < k_i},
+ * as k_j < t_i with t_i = k_i + [j < i] (keys <= 65534, so t does not wrap for real lanes). */
+SORT1D_AVX512 static inline __attribute__((always_inline)) void
+sort1d_rank_pass(const uint16_t *key16, const uint32_t *key32, size_t n, size_t i0, const int R, uint16_t *rank)
+{
+  const __m512i one = _mm512_set1_epi16(1);
+  __m512i t[4], a[4];
+  for (int r = 0; r < R; r++) {
+    t[r] = _mm512_add_epi16(_mm512_loadu_si512((const void *)(key16 + i0 + 32 * (size_t)r)), one);
+    a[r] = _mm512_setzero_si512();
+  }
+  sort1d_rank_span(key32, 0, i0, R, -1, 0, t, a);
+  for (int w = 0; w < R; w++) {
+    const size_t l0 = i0 + 32 * (size_t)w, l1 = l0 + 32 < n ? l0 + 32 : n;
+    sort1d_rank_span(key32, l0, l1, R, w, l0, t, a);
+  }
+  if (i0 + 32 * (size_t)R < n) sort1d_rank_span(key32, i0 + 32 * (size_t)R, n, R, -1, 0, t, a);
+  for (int r = 0; r < R; r++) _mm512_storeu_si512((void *)(rank + i0 + 32 * (size_t)r), a[r]);
+}
+
+SORT1D_AVX512 static void sort1d_rank_keys(const uint16_t *key16, const uint32_t *key32, size_t n, uint16_t *rank)
+{
+  const size_t n32 = (n + 31) & ~(size_t)31;
+  size_t i0 = 0;
+  for (; i0 + 128 <= n32; i0 += 128) sort1d_rank_pass(key16, key32, n, i0, 4, rank);
+  switch ((n32 - i0) / 32) {
+  case 3: sort1d_rank_pass(key16, key32, n, i0, 3, rank); break;
+  case 2: sort1d_rank_pass(key16, key32, n, i0, 2, rank); break;
+  case 1: sort1d_rank_pass(key16, key32, n, i0, 1, rank); break;
+  default: break;
+  }
+}
+
+/* Values that share a key are adjacent and in index order after the ranking: a stable insertion
+ * pass on the doubles orders them.  Blocks of 8 neighbours with no inversion are skipped at once. */
+SORT1D_AVX512 static void sort1d_fix_runs(double *sorted, int *perm, size_t n)
+{
+  for (size_t r0 = 1; r0 < n; r0 += 8) {
+    const __mmask8 in = (__mmask8)(n - r0 >= 8 ? 0xFF : (1u << (n - r0)) - 1);
+    const __m512d a = _mm512_maskz_loadu_pd(in, sorted + r0 - 1), b = _mm512_maskz_loadu_pd(in, sorted + r0);
+    if (!_mm512_mask_cmp_pd_mask(in, a, b, _CMP_GT_OQ)) continue;
+    for (size_t r = r0; r < r0 + 8 && r < n; r++) {
+      if (!(sorted[r - 1] > sorted[r])) continue;
+      const double x = sorted[r];
+      const int p = perm[r];
+      size_t q = r;
+      while (q > 0 && sorted[q - 1] > x) { sorted[q] = sorted[q - 1]; perm[q] = perm[q - 1]; q--; }
+      sorted[q] = x;
+      perm[q] = p;
+    }
+  }
+}
+
+SORT1D_AVX512 static int sort1d_rank_avx512(const double *v, size_t n, double *sorted, int *perm)
+{
+  uint16_t key16[SORT1D_RANK_MAX], rank[SORT1D_RANK_MAX];
+  uint32_t key32[SORT1D_RANK_MAX];
+  if (sort1d_keys(v, n, key16, key32) != 0) {
+    for (size_t i = 0; i < n; i++) { perm[i] = (int)i; sorted[i] = v[i]; }
+    return -1;
+  }
+  sort1d_rank_keys(key16, key32, n, rank);
+  /* scatter into a local inverse (in L1), then write the outputs in order: streams, not scatters */
+  int inv[SORT1D_RANK_MAX];
+  for (size_t i = 0; i < n; i++) inv[rank[i]] = (int)i;
+  for (size_t r = 0; r < n; r += 8) {
+    const __mmask8 in = (__mmask8)(n - r >= 8 ? 0xFF : (1u << (n - r)) - 1);
+    const __m256i ix = _mm256_maskz_loadu_epi32(in, inv + r);
+    const __m512d x = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), in, ix, v, 8);
+    _mm256_mask_storeu_epi32(perm + r, in, ix);
+    _mm512_mask_storeu_pd(sorted + r, in, _mm512_add_pd(x, _mm512_setzero_pd())); /* -0.0 -> +0.0 */
+  }
+  sort1d_fix_runs(sorted, perm, n);
+  return 0;
+}
+#endif
+
+int sort1d_rank(const double *v, size_t n, double *sorted, int *perm)
+{
+  if (n == 0) return 0;
+#ifdef SORT1D_HAVE_AVX512
+  if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) return sort1d_rank_avx512(v, n, sorted, perm);
+#endif
+  return sort1d_rank_portable(v, n, sorted, perm);
 }
 
 static uint64_t sort1d_key(double x)

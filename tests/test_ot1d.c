@@ -163,42 +163,66 @@ static void reference_sort(const double *v, int n, double *sorted, int *perm)
   for (int i = 0; i < n; i++) sorted[i] = v[perm[i]] + 0.0;
 }
 
+/* Inputs that stress each path: ties, -0.0, negatives; values that share a 16-bit key (within
+ * 2^-16 of the range, in reverse order); infinities; one outlier that squeezes all other keys to 0;
+ * all equal. */
+static void sort_input(int kind, int n, unsigned *seed, double *v)
+{
+  for (int i = 0; i < n; i++) {
+    double r = urand(seed);
+    switch (kind) {
+    case 0:
+      v[i] = r < 0.3 ? floor(r * 20) - 3 : (r - 0.5) * 1e3; /* many ties and negatives */
+      if (i % 17 == 5) v[i] = -0.0;
+      if (i % 17 == 9) v[i] = 0.0;
+      break;
+    case 1: v[i] = (i % 3 == 0 ? 1.0 : -1.0) + (double)(n - i) * 1e-13 * (r < 0.5 ? 1 : -1); break;
+    case 2: v[i] = i % 7 == 3 ? (i % 2 ? INFINITY : -INFINITY) : r - 0.5; break;
+    case 3: v[i] = i == n / 3 ? 1e300 : r * 1e-3; break;
+    default: v[i] = 2.5; break;
+    }
+  }
+}
+
 static void test_sorts(void **state)
 {
   (void)state;
   unsigned seed = 3;
-  static const int sizes[] = { 1, 2, 7, 80, 200, 256, 257, 1000 };
+  static const int sizes[] = { 1, 2, 7, 31, 32, 33, 80, 127, 128, 129, 200, 255, 256, 257, 1000 };
   struct sort1d_work w;
   sort1d_work_init(&w, 1000);
-  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-    int n = sizes[k];
-    double *v = malloc((size_t)n * sizeof *v), *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b), *c = malloc((size_t)n * sizeof *c);
-    int *pa = malloc((size_t)n * sizeof *pa), *pb = malloc((size_t)n * sizeof *pb), *pc = malloc((size_t)n * sizeof *pc);
-    for (int i = 0; i < n; i++) {
-      double r = urand(&seed);
-      v[i] = r < 0.3 ? floor(r * 20) - 3 : (r - 0.5) * 1e3; /* many ties and negatives */
-      if (i % 17 == 5) v[i] = -0.0;
-      if (i % 17 == 9) v[i] = 0.0;
-    }
-    reference_sort(v, n, c, pc);
-    if (n <= SORT1D_RANK_MAX) {
-      assert_int_equal(sort1d_rank(v, (size_t)n, a, pa), 0);
+  for (int kind = 0; kind < 5; kind++)
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+      int n = sizes[k];
+      double *v = malloc((size_t)n * sizeof *v), *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b), *c = malloc((size_t)n * sizeof *c);
+      int *pa = malloc((size_t)n * sizeof *pa), *pb = malloc((size_t)n * sizeof *pb), *pc = malloc((size_t)n * sizeof *pc);
+      sort_input(kind, n, &seed, v);
+      reference_sort(v, n, c, pc);
+      if (n <= SORT1D_RANK_MAX) {
+        assert_int_equal(sort1d_rank(v, (size_t)n, a, pa), 0);
+        assert_memory_equal(pa, pc, (size_t)n * sizeof *pa);
+        assert_memory_equal(a, c, (size_t)n * sizeof *a);
+        assert_int_equal(sort1d_rank_portable(v, (size_t)n, a, pa), 0);
+        assert_memory_equal(pa, pc, (size_t)n * sizeof *pa);
+        assert_memory_equal(a, c, (size_t)n * sizeof *a);
+      }
+      struct sort1d_work wk;
+      sort1d_work_init(&wk, (size_t)n > SORT1D_RANK_MAX ? (size_t)n : SORT1D_RANK_MAX + 1);
+      assert_int_equal(sort1d_radix(v, (size_t)n, b, pb, &wk), 0);
+      sort1d_work_free(&wk);
+      assert_memory_equal(pb, pc, (size_t)n * sizeof *pb);
+      assert_memory_equal(b, c, (size_t)n * sizeof *b);
+      assert_int_equal(sort1d(v, (size_t)n, a, pa, &w), 0);
       assert_memory_equal(pa, pc, (size_t)n * sizeof *pa);
-      assert_memory_equal(a, c, (size_t)n * sizeof *a);
+      v[n / 2] = NAN;
+      assert_int_equal(sort1d(v, (size_t)n, a, pa, &w), -1);
+      for (int i = 0; i < n; i++) assert_true(pa[i] >= 0 && pa[i] < n);
+      if (n <= SORT1D_RANK_MAX) {
+        assert_int_equal(sort1d_rank_portable(v, (size_t)n, a, pa), -1);
+        for (int i = 0; i < n; i++) assert_true(pa[i] >= 0 && pa[i] < n);
+      }
+      free(v); free(a); free(b); free(c); free(pa); free(pb); free(pc);
     }
-    struct sort1d_work wk;
-    sort1d_work_init(&wk, (size_t)n > SORT1D_RANK_MAX ? (size_t)n : SORT1D_RANK_MAX + 1);
-    assert_int_equal(sort1d_radix(v, (size_t)n, b, pb, &wk), 0);
-    sort1d_work_free(&wk);
-    assert_memory_equal(pb, pc, (size_t)n * sizeof *pb);
-    assert_memory_equal(b, c, (size_t)n * sizeof *b);
-    assert_int_equal(sort1d(v, (size_t)n, a, pa, &w), 0);
-    assert_memory_equal(pa, pc, (size_t)n * sizeof *pa);
-    v[n / 2] = NAN;
-    assert_int_equal(sort1d(v, (size_t)n, a, pa, &w), -1);
-    for (int i = 0; i < n; i++) assert_true(pa[i] >= 0 && pa[i] < n);
-    free(v); free(a); free(b); free(c); free(pa); free(pb); free(pc);
-  }
   sort1d_work_free(&w);
 }
 
