@@ -16,7 +16,7 @@ void sort1d_work_init(struct sort1d_work *w, size_t nmax)
 {
   memset(w, 0, sizeof *w);
   w->cap = nmax;
-  if (nmax <= SORT1D_RANK_MAX) return;
+  if (nmax <= SORT1D_PORTABLE_MAX) return;
   w->key = WOW_NEW(uint64_t, nmax, "sort keys");
   w->key2 = WOW_NEW(uint64_t, nmax, "sort keys");
   w->idx = WOW_NEW(int, nmax, "sort indices");
@@ -51,9 +51,9 @@ static void sort1d_count_less(const double *c, size_t n, long *less)
 
 int sort1d_rank_portable(const double *v, size_t n, double *sorted, int *perm)
 {
-  double c[SORT1D_RANK_MAX];
-  long less[SORT1D_RANK_MAX];
-  unsigned char used[SORT1D_RANK_MAX];
+  double c[SORT1D_PORTABLE_MAX];
+  long less[SORT1D_PORTABLE_MAX];
+  unsigned char used[SORT1D_PORTABLE_MAX];
   int nan = 0;
   for (size_t i = 0; i < n; i++) {
     c[i] = v[i] + 0.0; /* -0.0 -> +0.0 */
@@ -66,7 +66,7 @@ int sort1d_rank_portable(const double *v, size_t n, double *sorted, int *perm)
   }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized" /* c[0..n) is set above; n <= SORT1D_RANK_MAX */
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized" /* c[0..n) is set above; n <= SORT1D_PORTABLE_MAX */
 #endif
   sort1d_count_less(c, n, less);
 #if defined(__GNUC__) && !defined(__clang__)
@@ -212,11 +212,22 @@ SORT1D_AVX512 static int sort1d_rank_avx512(const double *v, size_t n, double *s
 }
 #endif
 
+static int sort1d_have_avx512(void)
+{
+#ifdef SORT1D_HAVE_AVX512
+  return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#else
+  return 0;
+#endif
+}
+
+size_t sort1d_rank_max(void) { return sort1d_have_avx512() ? SORT1D_RANK_MAX : SORT1D_PORTABLE_MAX; }
+
 int sort1d_rank(const double *v, size_t n, double *sorted, int *perm)
 {
   if (n == 0) return 0;
 #ifdef SORT1D_HAVE_AVX512
-  if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) return sort1d_rank_avx512(v, n, sorted, perm);
+  if (sort1d_have_avx512()) return sort1d_rank_avx512(v, n, sorted, perm);
 #endif
   return sort1d_rank_portable(v, n, sorted, perm);
 }
@@ -261,6 +272,6 @@ int sort1d_radix(const double *v, size_t n, double *sorted, int *perm, struct so
 
 int sort1d(const double *v, size_t n, double *sorted, int *perm, struct sort1d_work *w)
 {
-  if (n <= SORT1D_RANK_MAX) return sort1d_rank(v, n, sorted, perm);
+  if (n <= sort1d_rank_max()) return sort1d_rank(v, n, sorted, perm);
   return sort1d_radix(v, n, sorted, perm, w);
 }

@@ -188,9 +188,9 @@ static void test_sorts(void **state)
 {
   (void)state;
   unsigned seed = 3;
-  static const int sizes[] = { 1, 2, 7, 31, 32, 33, 80, 127, 128, 129, 200, 255, 256, 257, 1000 };
+  static const int sizes[] = { 1, 2, 7, 31, 32, 33, 80, 127, 128, 129, 200, 255, 256, 257, 500, 1000, 1023, 1024, 1025, 3000 };
   struct sort1d_work w;
-  sort1d_work_init(&w, 1000);
+  sort1d_work_init(&w, 3000);
   for (int kind = 0; kind < 5; kind++)
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
       int n = sizes[k];
@@ -198,16 +198,18 @@ static void test_sorts(void **state)
       int *pa = malloc((size_t)n * sizeof *pa), *pb = malloc((size_t)n * sizeof *pb), *pc = malloc((size_t)n * sizeof *pc);
       sort_input(kind, n, &seed, v);
       reference_sort(v, n, c, pc);
-      if (n <= SORT1D_RANK_MAX) {
+      if ((size_t)n <= sort1d_rank_max()) {
         assert_int_equal(sort1d_rank(v, (size_t)n, a, pa), 0);
         assert_memory_equal(pa, pc, (size_t)n * sizeof *pa);
         assert_memory_equal(a, c, (size_t)n * sizeof *a);
+      }
+      if (n <= SORT1D_PORTABLE_MAX) {
         assert_int_equal(sort1d_rank_portable(v, (size_t)n, a, pa), 0);
         assert_memory_equal(pa, pc, (size_t)n * sizeof *pa);
         assert_memory_equal(a, c, (size_t)n * sizeof *a);
       }
       struct sort1d_work wk;
-      sort1d_work_init(&wk, (size_t)n > SORT1D_RANK_MAX ? (size_t)n : SORT1D_RANK_MAX + 1);
+      sort1d_work_init(&wk, (size_t)n > SORT1D_PORTABLE_MAX ? (size_t)n : SORT1D_PORTABLE_MAX + 1);
       assert_int_equal(sort1d_radix(v, (size_t)n, b, pb, &wk), 0);
       sort1d_work_free(&wk);
       assert_memory_equal(pb, pc, (size_t)n * sizeof *pb);
@@ -217,7 +219,7 @@ static void test_sorts(void **state)
       v[n / 2] = NAN;
       assert_int_equal(sort1d(v, (size_t)n, a, pa, &w), -1);
       for (int i = 0; i < n; i++) assert_true(pa[i] >= 0 && pa[i] < n);
-      if (n <= SORT1D_RANK_MAX) {
+      if (n <= SORT1D_PORTABLE_MAX) {
         assert_int_equal(sort1d_rank_portable(v, (size_t)n, a, pa), -1);
         for (int i = 0; i < n; i++) assert_true(pa[i] >= 0 && pa[i] < n);
       }
