@@ -28,6 +28,10 @@ const char *cli_usage(void)
          "  wowflow bench --sums [--n N] [--d D] [--projections L] [--kernel gaussian|riesz] [--h H] [--steps REPS]\n"
          "                [--tsv FILE]\n"
          "      the baselines' kernel sums: direct (GEMM) against sliced (FFT / sorting), time and error, on rank 0\n"
+         "  wowflow bench --predict [--ranks P1,P2,...] [size options as above] [--gemm-gflops G] [--pair-gflops G]\n"
+         "                [--sort-ns T] [--latency-us T] [--bandwidth-gbs B] [--tsv FILE]\n"
+         "      the cost model (docs/scaling.md) without running: ms per step of every Pc x Pl grid for each\n"
+         "      rank count, the grid 'auto' picks, efficiency; the rates also steer the grid bench picks\n"
          "  wowflow import (--idx IMAGES --idx-labels LABELS | --csv TABLE [--label-column K] [--header]\n"
          "                [--shape HxW]) --out OUT.h5 [--classes 0,1,2] [--per-class N] [--seed S] [--scale]\n"
          "                [--resize HxW]\n"
@@ -138,10 +142,49 @@ static int cli_compare(int argc, char **argv, int i, struct cli *c, char *err, s
   return 0;
 }
 
+/* --ranks 64,512,4096 */
+static int cli_rank_list(const char *v, struct cli *c, char *err, size_t len)
+{
+  const char *p = v;
+  c->nranks = 0;
+  while (*p) {
+    char *end;
+    long P = strtol(p, &end, 10);
+    if (end == p || P < 1 || P > 100000000 || (*end && *end != ',') || c->nranks == 16) {
+      snprintf(err, len, "command line: --ranks needs up to 16 rank counts >= 1 separated by commas, got '%s'", v);
+      return -1;
+    }
+    c->ranks[c->nranks++] = P;
+    p = *end ? end + 1 : end;
+  }
+  if (c->nranks == 0) { snprintf(err, len, "command line: --ranks needs at least one rank count"); return -1; }
+  return 0;
+}
+
+/* The model's options (bench --predict, and the grid bench picks when --class-groups is not given). */
+static int cli_bench_model(const char *a, const char *v, struct cli *c, char *err, size_t len, int *used)
+{
+  struct { const char *opt; double *dst; } reals[] = {
+    { "--gemm-gflops", &c->rates.gemm_gflops }, { "--pair-gflops", &c->rates.pair_gflops }, { "--sort-ns", &c->rates.sort_ns },
+    { "--latency-us", &c->rates.latency_us }, { "--bandwidth-gbs", &c->rates.bandwidth_gbs },
+  };
+  *used = 1;
+  if (strcmp(a, "--ranks") == 0) return cli_rank_list(v ? v : "", c, err, len);
+  for (size_t k = 0; k < sizeof reals / sizeof reals[0]; k++) {
+    if (strcmp(a, reals[k].opt) != 0) continue;
+    if (cli_real(a, v, reals[k].dst, err, len)) return -1;
+    if (!(*reals[k].dst > 0)) { snprintf(err, len, "command line: %s must be positive", a); return -1; }
+    return 0;
+  }
+  *used = 0;
+  return 0;
+}
+
 static int cli_bench(int argc, char **argv, int i, struct cli *c, char *err, size_t len)
 {
   c->classes = 10; c->n = 200; c->m = 200; c->d = 784; c->L = 500; c->steps = 10; c->warmup = 2;
   c->kernel = "riesz"; c->estimator = "exact"; c->precision = "double"; c->r = 1.0; c->seed = 1;
+  c->rates = (struct layout_rates)LAYOUT_RATES_DEFAULT;
   struct { const char *opt; long *dst; long min; } ints[] = {
     { "--classes", &c->classes, 1 }, { "--n", &c->n, 1 }, { "--m", &c->m, 1 }, { "--d", &c->d, 1 },
     { "--projections", &c->L, 1 }, { "--steps", &c->steps, 1 }, { "--warmup", &c->warmup, 0 }, { "--batch", &c->batch, 0 },
@@ -159,7 +202,11 @@ static int cli_bench(int argc, char **argv, int i, struct cli *c, char *err, siz
     if (done) { i++; continue; }
     if (strcmp(a, "--sums") == 0) { c->sums = 1; continue; }
     if (strcmp(a, "--overlap") == 0) { c->overlap = 1; continue; }
+    if (strcmp(a, "--predict") == 0) { c->predict = 1; continue; }
     if (!v && a[0] == '-') { snprintf(err, len, "command line: option %s needs a value", a); return -1; }
+    int used;
+    if (cli_bench_model(a, v, c, err, len, &used)) return -1;
+    if (used) { i++; continue; }
     if (strcmp(a, "--kernel") == 0) c->kernel = v;
     else if (strcmp(a, "--estimator") == 0) c->estimator = v;
     else if (strcmp(a, "--tsv") == 0) c->tsv = v;

@@ -7,12 +7,16 @@
  *   wowflow bench [--classes C --n N --m M --d D --projections L --steps S --warmup W
  *                  --batch B --class-groups PC --kernel K --estimator E --tsv FILE]
  *   wowflow bench --sums [--n N --d D --projections L --kernel gaussian|riesz --h H --steps R --tsv FILE]
+ *   wowflow bench --predict [--ranks P1,P2,...] [size options] [--gemm-gflops G --pair-gflops G
+ *                  --sort-ns T --latency-us T --bandwidth-gbs B] [--tsv FILE]
  *   wowflow import (--idx IMAGES --idx-labels LABELS | --csv TABLE [--label-column K] [--header]
  *                  [--shape HxW]) --out OUT.h5 [--classes 0,1,2] [--per-class N] [--seed S]
  *                  [--scale] [--resize HxW]
  *   wowflow --version | --help | --reference-deck */
 #ifndef WOW_CLI_H
 #define WOW_CLI_H
+
+#include "layout.h"
 
 #include <stddef.h>
 
@@ -37,6 +41,10 @@ struct cli {
   const char *tsv, *precision;
   int sums;           /* bench --sums: the kernel-sum paths (cmd_bench_sums) */
   int overlap;        /* bench --overlap: parallel.overlap */
+  int predict;        /* bench --predict: the cost model's table, no run (cmd_bench_model) */
+  long ranks[16];     /* bench --ranks P1,P2,...: the rank counts predicted (0 entries: the run's) */
+  int nranks;
+  struct layout_rates rates; /* bench --gemm-gflops ... --bandwidth-gbs: the model's rates */
   /* import */
   const char *idx, *idx_labels, *csv, *shape;
   int label_column, header, scale, resize_h, resize_w, nclass_list;

@@ -102,7 +102,7 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   layout_clouds_init(&cl, C, C, (size_t)c->d, sizes, w, c->batch);
   char msg[WOW_ERRLEN] = "";
   int Pc = (int)c->class_groups;
-  if (Pc == 0) Pc = layout_auto_groups(&cl, c->L, P);
+  if (Pc == 0) Pc = layout_auto_groups(&cl, c->L, P, &c->rates);
   else if (P % Pc || Pc > cl.nc) snprintf(msg, sizeof msg, "command line: --class-groups %d must divide %d ranks and be at most %d", Pc, P, cl.nc);
   comm_check_all(world, msg);
   struct comm_grid grid;

@@ -2,11 +2,15 @@
  * together.  input/reference.deck is generated from this table ('wowflow --reference-deck'). */
 #include <config.h>
 #include "deck.h"
+#include "layout.h"
 #include "policy.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#define WOW_STR2(x) #x
+#define WOW_STR(x) WOW_STR2(x) /* a layout.h default as the schema's default text */
 
 #define BIG 1e15
 #define M DECK_MUTABLE
@@ -82,6 +86,15 @@ static const struct deck_key wow_schema[] = {
     "Pc: ranks are a Pc x (P/Pc) grid, classes split over Pc, directions over P/Pc (auto: chosen by a cost model)" },
   { "parallel.overlap", DECK_BOOL, "false", 0, 0, M, NULL,
     "all-reduce the gradient class by class (MPI_Iallreduce) while the next class's gradient is computed" },
+  { "parallel.model_gemm_gflops", DECK_REAL, WOW_STR(LAYOUT_GEMM_GFLOPS), 0, BIG, DECK_MIN_OPEN | M, NULL,
+    "cost model behind class_groups = auto (docs/scaling.md): GEMM rate per rank (postprocess/scaling_model fits the model_* keys)" },
+  { "parallel.model_pair_gflops", DECK_REAL, WOW_STR(LAYOUT_PAIR_GFLOPS), 0, BIG, DECK_MIN_OPEN | M, NULL,
+    "cost model: rate of the pairwise 1D transports per rank" },
+  { "parallel.model_sort_ns", DECK_REAL, WOW_STR(LAYOUT_SORT_NS), 0, BIG, DECK_MIN_OPEN | M, NULL, "cost model: time per sorted projection value" },
+  { "parallel.model_latency_us", DECK_REAL, WOW_STR(LAYOUT_LATENCY_US), 0, BIG, DECK_MIN_OPEN | M, NULL,
+    "cost model: latency of one message stage of a collective" },
+  { "parallel.model_bandwidth_gbs", DECK_REAL, WOW_STR(LAYOUT_BANDWIDTH_GBS), 0, BIG, DECK_MIN_OPEN | M, NULL,
+    "cost model: network bandwidth per rank" },
 };
 
 const struct deck_key *deck_schema(size_t *nkeys)

@@ -88,40 +88,67 @@ void layout_part_free(struct wow_part *p)
   p->dir0 = NULL;
 }
 
-double layout_model_seconds(const struct wow_clouds *cl, long L, int P, int Pc)
+/* Cost of sorting one value of a class of n, relative to n = 200 (what sort_ns is): rank counting
+ * is linear in n up to 1024 values, the radix sort above is flat (src/sort1d.c; measured here). */
+double layout_sort_scale(double n) { return n <= 1024 ? (77.0 + n) / 277.0 : 4.6; }
+
+/* Work of class block [j0, j1) per step: GEMM flops, sorted values (scaled as above),
+ * pairwise-transport flops (docs/scaling.md "Per rank and step"), and its source rows. */
+struct layout_block_work {
+  double gemm, sorts, pair, rows;
+};
+
+static void layout_block_work(const struct wow_clouds *cl, int j0, int j1, double Lb, struct layout_block_work *w)
 {
-  const double flops = 2e9, bandwidth = 5e9, latency = 5e-6; /* per rank, bytes/s, s */
-  int Pl = P / Pc;
-  int *b = WOW_NEW(int, Pc + 1, "model blocks");
-  layout_split_clouds(cl, Pc, b);
-  double worst = 0, own_rows = 0, all_rows = 0;
-  for (int j = 0; j < cl->nc; j++) all_rows += (double)cl->bsize[j];
-  for (int q = 0; q < Pc; q++) {
-    double w = 0, rows = 0;
-    for (int j = b[q]; j < b[q + 1]; j++) {
-      w += layout_cloud_work(cl, j);
-      if (j < cl->C) rows += (double)cl->size[j];
-    }
-    if (w > worst) worst = w;
-    if (rows > own_rows) own_rows = rows;
+  const double d = (double)cl->d;
+  memset(w, 0, sizeof *w);
+  for (int j = j0; j < j1; j++) {
+    const double n = (double)cl->bsize[j], src = j < cl->C ? 1.0 : 0.0;
+    w->gemm += 2.0 * d * Lb * n * (1.0 + src);           /* projection (+ gradient) */
+    w->sorts += Lb * n * layout_sort_scale(n);
+    w->pair += 2.0 * (double)cl->nc * Lb * n * (1.0 + src); /* costs (+ displacements) */
+    if (j < cl->C) w->rows += (double)cl->size[j];
   }
-  free(b);
-  double Lb = ceil((double)L / Pl);
-  double compute = worst * Lb / flops + own_rows * (double)cl->d * 4.0 / flops;
-  double gather = 8.0 * all_rows * Lb * (1.0 - 1.0 / Pc) / bandwidth + latency * log2(Pc + 1.0);
-  double reduce = 2.0 * 8.0 * (own_rows * (double)cl->d + (double)cl->nc * cl->nc / Pc) * (1.0 - 1.0 / Pl) / bandwidth
-                  + 2.0 * latency * log2(Pl + 1.0);
-  return compute + gather + reduce;
 }
 
-int layout_auto_groups(const struct wow_clouds *cl, long L, int P)
+void layout_model(const struct wow_clouds *cl, long L, int P, int Pc, const struct layout_rates *r, struct layout_cost *out)
+{
+  static const struct layout_rates def = LAYOUT_RATES_DEFAULT;
+  if (!r) r = &def;
+  const int Pl = P / Pc;
+  const double Lb = ceil((double)L / Pl), bw = r->bandwidth_gbs * 1e9, lat = r->latency_us * 1e-6;
+  int *b = WOW_NEW(int, Pc + 1, "model blocks");
+  layout_split_clouds(cl, Pc, b);
+  double all_rows = 0;
+  for (int j = 0; j < cl->nc; j++) all_rows += (double)cl->bsize[j];
+  memset(out, 0, sizeof *out);
+  for (int q = 0; q < Pc; q++) {
+    struct layout_block_work w;
+    layout_block_work(cl, b[q], b[q + 1], Lb, &w);
+    const double compute = w.gemm / (r->gemm_gflops * 1e9) + w.sorts * r->sort_ns * 1e-9 + w.pair / (r->pair_gflops * 1e9);
+    const double reduce = 2.0 * 8.0 * (w.rows * (double)cl->d + (double)(b[q + 1] - b[q]) * cl->nc) * (1.0 - 1.0 / Pl) / bw
+                          + 2.0 * lat * log2((double)Pl);
+    if (compute > out->compute) out->compute = compute;
+    if (reduce > out->reduce) out->reduce = reduce;
+  }
+  free(b);
+  out->gather = 8.0 * Lb * all_rows * (1.0 - 1.0 / Pc) / bw + lat * log2((double)Pc);
+  out->reduce += 3.0 * lat * log2((double)P); /* F, gradient norm, flags */
+  out->total = out->compute + out->gather + out->reduce;
+}
+
+/* Among the divisors Pc of P (at most nc), the cheapest by the model; grids with more direction
+ * groups than directions (idle ranks) only when there is no other. */
+int layout_auto_groups(const struct wow_clouds *cl, long L, int P, const struct layout_rates *r)
 {
   int best = 1;
   double bestt = INFINITY;
-  for (int Pc = 1; Pc <= P; Pc++) {
-    if (P % Pc != 0 || Pc > cl->nc) continue;
-    double t = layout_model_seconds(cl, L, P, Pc);
-    if (t < bestt * (1.0 - 1e-9)) { bestt = t; best = Pc; }
-  }
+  for (int pass = 0; pass < 2 && bestt == INFINITY; pass++)
+    for (int Pc = 1; Pc <= P; Pc++) {
+      if (P % Pc != 0 || Pc > cl->nc || (pass == 0 && P / Pc > L)) continue;
+      struct layout_cost c;
+      layout_model(cl, L, P, Pc, r, &c);
+      if (c.total < bestt * (1.0 - 1e-9)) { bestt = c.total; best = Pc; }
+    }
   return best;
 }

@@ -3,8 +3,9 @@
  * A "cloud" is one class: clouds 0..C-1 are the source classes, C..C+C2-1 the target classes.
  * struct wow_clouds holds the global sizes and weights (identical on every rank).
  * struct wow_part is the 2D decomposition: clouds are split into Pc contiguous blocks balanced by
- * estimated work, directions into Pl contiguous blocks.  layout_auto_groups() picks Pc from a
- * small cost model.  Pure functions, no MPI. */
+ * estimated work, directions into Pl contiguous blocks.  layout_model() is the per-rank cost model
+ * of docs/scaling.md (compute on the busiest rank plus the collectives, under the machine rates of
+ * struct layout_rates); layout_auto_groups() picks Pc by it.  Pure functions, no MPI. */
 #ifndef WOW_LAYOUT_H
 #define WOW_LAYOUT_H
 
@@ -33,9 +34,32 @@ void layout_clouds_free(struct wow_clouds *cl);
 void layout_part_init(struct wow_part *p, const struct wow_clouds *cl, long L, int Pc, int Pl);
 void layout_part_free(struct wow_part *p);
 
-/* Modelled seconds per step for a Pc x (P/Pc) grid (see docs/format.md, "Decomposition"). */
-double layout_model_seconds(const struct wow_clouds *cl, long L, int P, int Pc);
-/* Pc in [1, P], dividing P, minimising the model. */
-int layout_auto_groups(const struct wow_clouds *cl, long L, int P);
+/* Machine rates of the model (deck keys parallel.model_*; postprocess/scaling_model fits them to
+ * `wowflow bench` rows).  Defaults: the compute rates measured on one core of the development
+ * machine (OpenBLAS Haswell kernel), the communication of a typical InfiniBand cluster. */
+struct layout_rates {
+  double gemm_gflops;   /* projection and gradient GEMMs */
+  double pair_gflops;   /* pairwise 1D transports (GEMM form or loops) */
+  double sort_ns;       /* per sorted projection value, in a class of 200 (layout_sort_scale) */
+  double latency_us;    /* per message stage of a collective (log2 P stages) */
+  double bandwidth_gbs; /* per rank */
+};
+#define LAYOUT_GEMM_GFLOPS 34
+#define LAYOUT_PAIR_GFLOPS 8
+#define LAYOUT_SORT_NS 6.5
+#define LAYOUT_LATENCY_US 2
+#define LAYOUT_BANDWIDTH_GBS 10
+#define LAYOUT_RATES_DEFAULT { LAYOUT_GEMM_GFLOPS, LAYOUT_PAIR_GFLOPS, LAYOUT_SORT_NS, LAYOUT_LATENCY_US, LAYOUT_BANDWIDTH_GBS }
+
+/* Time to sort one value of a class of n points, in units of sort_ns (1 at n = 200). */
+double layout_sort_scale(double n);
+
+/* Seconds per step on a Pc x (P/Pc) grid, by term (the busiest class block sets compute). */
+struct layout_cost {
+  double compute, gather, reduce, total;
+};
+void layout_model(const struct wow_clouds *cl, long L, int P, int Pc, const struct layout_rates *r, struct layout_cost *out);
+/* Pc in [1, P], dividing P, at most nc, minimising the model (rates NULL: the defaults). */
+int layout_auto_groups(const struct wow_clouds *cl, long L, int P, const struct layout_rates *r);
 
 #endif

@@ -92,7 +92,13 @@ static int run_class_groups(struct wow_run *r)
   const int P = comm_size(r->world);
   char msg[WOW_ERRLEN] = "", where[512];
   if (r->method != BL_WOW) return 1; /* replicated points, work split inside (baseline.h) */
-  if (deck_is_auto(&r->deck, "parallel.class_groups")) return layout_auto_groups(&r->cl, deck_int(&r->deck, "sw.projections"), P);
+  if (deck_is_auto(&r->deck, "parallel.class_groups")) {
+    const struct deck *dk = &r->deck;
+    const struct layout_rates rates = { deck_real(dk, "parallel.model_gemm_gflops"), deck_real(dk, "parallel.model_pair_gflops"),
+                                        deck_real(dk, "parallel.model_sort_ns"), deck_real(dk, "parallel.model_latency_us"),
+                                        deck_real(dk, "parallel.model_bandwidth_gbs") };
+    return layout_auto_groups(&r->cl, deck_int(dk, "sw.projections"), P, &rates);
+  }
   long Pc = deck_int(&r->deck, "parallel.class_groups");
   deck_where(&r->deck, "parallel.class_groups", where, sizeof where);
   if (Pc > P) snprintf(msg, sizeof msg, "%s: key 'parallel.class_groups': %ld class groups need at least %ld ranks, the run has %d", where, Pc, Pc, P);

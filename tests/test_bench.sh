@@ -1,8 +1,9 @@
 #!/bin/sh
 # test_bench.sh ENV.SH -- the benchmark harness runs at the smallest size on 1 and 2 ranks (double,
 # single precision, overlapped gradient all-reduce) and reports its numbers; bench --sums times
-# and compares the kernel-sum paths; postprocess/scaling_model calibrates on the TSV and predicts
-# it (not timed tests: nothing here depends on how fast the machine is).
+# and compares the kernel-sum paths; bench --predict (the cost model) matches its closed form at one
+# rank and picks the grid that bench and runs pick; postprocess/scaling_model calibrates on the TSV
+# and predicts it (not timed tests: nothing here depends on how fast the machine is).
 . "$1"
 W=$(workdir bench)
 cd "$W" || exit 1
@@ -29,6 +30,51 @@ for k in gaussian riesz; do
   cat sums.txt
 done
 [ "$(wc -l < sums.tsv)" -eq 3 ] || fail "sums.tsv should have a header and 2 rows"
-"$PYTHON3" "$SRCDIR/postprocess/scaling_model" bench.tsv --cores 2 > model.txt 2>&1 || { cat model.txt; fail "scaling_model"; }
+# The model at one rank is the closed form of docs/scaling.md: GEMM 2dL(N+M) + 2dLN flops, pairwise
+# 2 nc L (N+M) + 2 nc L N flops, L(N+M) sorted values at (77+n)/277 sort_ns each; no communication.
+R="--gemm-gflops 3 --pair-gflops 0.5 --sort-ns 7 --latency-us 4 --bandwidth-gbs 2"
+"$WOWFLOW" bench --predict --classes 3 --n 80 --m 80 --d 2 --projections 50 --ranks 1,2,4 $R --tsv predict.tsv > predict.txt 2>&1 ||
+  { cat predict.txt; fail "bench --predict"; }
+cat predict.txt
+"$PYTHON3" - predict.tsv <<'PY' || fail "bench --predict: closed form or table"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+C, n, d, L = 3, 80, 2, 50
+N = M = C * n
+nc = 2 * C
+want = (2 * d * L * (N + M) + 2 * d * L * N) / 3e9 + L * (N + M) * (77 + n) / 277 * 7e-9 + (2 * nc * L * (N + M) + 2 * nc * L * N) / 0.5e9
+one = [r for r in rows if r["ranks"] == "1"]
+assert len(one) == 1 and abs(float(one[0]["compute_ms"]) - 1e3 * want) <= 1e-9 * 1e3 * want, (one, 1e3 * want)
+assert float(one[0]["gather_ms"]) == 0 and float(one[0]["reduce_ms"]) == 0 and float(one[0]["efficiency"]) == 1
+for r in rows:
+    parts = float(r["compute_ms"]) + float(r["gather_ms"]) + float(r["reduce_ms"])
+    assert abs(parts - float(r["predicted_ms"])) <= 1e-9 * parts, r
+for P in ("1", "2", "4"):
+    assert sum(r["auto"] == "1" for r in rows if r["ranks"] == P) == 1, P
+PY
+# The grid bench (and a run with class_groups = auto) takes is the model's pick: slow links favour
+# splitting classes at d = 2000 (the gradient all-reduce is large), slow arithmetic splitting directions.
+for rates in "--bandwidth-gbs 0.01" "--gemm-gflops 0.001"; do
+  S="--classes 3 --n 80 --m 80 --d 2000 --projections 50"
+  pick=$("$WOWFLOW" bench --predict $S --ranks 2 $rates | sed -n 's/^| 2 | \([0-9]* x [0-9]*\) (auto).*/\1/p')
+  [ -n "$pick" ] || fail "bench --predict $rates: no auto row"
+  mpirun_n 2 "$WOWFLOW" bench $S --steps 1 --warmup 0 $rates > pick.txt 2>&1 || { cat pick.txt; fail "bench $rates"; }
+  grep -q "(grid $pick)" pick.txt || { cat pick.txt; fail "bench $rates ran another grid than the model's $pick"; }
+  echo "rates $rates: grid $pick"
+done
+# ... and a run's, from the deck keys parallel.model_*
+for kv in "parallel.model_bandwidth_gbs=0.0001 2 x 1" "parallel.model_gemm_gflops=0.00001 1 x 2"; do
+  set -- $kv
+  rm -rf run
+  mpirun_n 2 "$WOWFLOW" "$SRCDIR/input/tiny.deck" -P run.dir=run -P source.dim=3000 -P target.dim=3000 -P "$1" > run.txt 2>&1 ||
+    { cat run.txt; fail "run with $1"; }
+  head -1 run/progress.tsv | grep -q "(grid $2 x $4)" || { head -1 run/progress.tsv; fail "run with $1: not the model's grid $2 x $4"; }
+done
+"$WOWFLOW" bench --predict --ranks 0 > err.txt 2>&1 && fail "bench accepted --ranks 0"
+grep -q "\-\-ranks needs" err.txt || fail "bench: unclear error for --ranks 0"
+"$WOWFLOW" bench --predict --sort-ns -1 > err.txt 2>&1 && fail "bench accepted a negative rate"
+grep -q "must be positive" err.txt || fail "bench: unclear error for a negative rate"
+"$PYTHON3" "$SRCDIR/postprocess/scaling_model" bench.tsv --cores 2 --wowflow "$WOWFLOW" > model.txt 2>&1 || { cat model.txt; fail "scaling_model"; }
 grep -q "measured / predicted" model.txt && [ "$(grep -c '^| 3, 80, 2, 50' model.txt)" -eq 4 ] || { cat model.txt; fail "scaling_model table"; }
+grep -q "parallel.model_gemm_gflops = " model.txt || { cat model.txt; fail "scaling_model: no calibrated deck keys"; }
 cat model.txt
