@@ -28,6 +28,9 @@ const char *cli_usage(void)
          "  wowflow bench --sums [--n N] [--d D] [--projections L] [--kernel gaussian|riesz] [--h H] [--steps REPS]\n"
          "                [--tsv FILE]\n"
          "      the baselines' kernel sums: direct (GEMM) against sliced (FFT / sorting), time and error, on rank 0\n"
+         "  wowflow bench --comm [--max-kb K] [--tsv FILE]\n"
+         "      the all-reduce and all-gather of a step timed over message sizes up to K KiB (default 16384)\n"
+         "      on all ranks; the model's latency and bandwidth fitted to them (run it under mpirun)\n"
          "  wowflow bench --predict [--ranks P1,P2,...] [size options as above] [--gemm-gflops G] [--pair-gflops G]\n"
          "                [--sort-ns T] [--latency-us T] [--bandwidth-gbs B] [--tsv FILE]\n"
          "      the cost model (docs/scaling.md) without running: ms per step of every Pc x Pl grid for each\n"
@@ -185,10 +188,11 @@ static int cli_bench(int argc, char **argv, int i, struct cli *c, char *err, siz
   c->classes = 10; c->n = 200; c->m = 200; c->d = 784; c->L = 500; c->steps = 10; c->warmup = 2;
   c->kernel = "riesz"; c->estimator = "exact"; c->precision = "double"; c->r = 1.0; c->seed = 1;
   c->rates = (struct layout_rates)LAYOUT_RATES_DEFAULT;
+  c->comm_max_kb = 16384;
   struct { const char *opt; long *dst; long min; } ints[] = {
     { "--classes", &c->classes, 1 }, { "--n", &c->n, 1 }, { "--m", &c->m, 1 }, { "--d", &c->d, 1 },
     { "--projections", &c->L, 1 }, { "--steps", &c->steps, 1 }, { "--warmup", &c->warmup, 0 }, { "--batch", &c->batch, 0 },
-    { "--class-groups", &c->class_groups, 0 },
+    { "--class-groups", &c->class_groups, 0 }, { "--max-kb", &c->comm_max_kb, 1 },
   };
   for (; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -203,6 +207,7 @@ static int cli_bench(int argc, char **argv, int i, struct cli *c, char *err, siz
     if (strcmp(a, "--sums") == 0) { c->sums = 1; continue; }
     if (strcmp(a, "--overlap") == 0) { c->overlap = 1; continue; }
     if (strcmp(a, "--predict") == 0) { c->predict = 1; continue; }
+    if (strcmp(a, "--comm") == 0) { c->comm = 1; continue; }
     if (!v && a[0] == '-') { snprintf(err, len, "command line: option %s needs a value", a); return -1; }
     int used;
     if (cli_bench_model(a, v, c, err, len, &used)) return -1;

@@ -7,6 +7,7 @@
  *   wowflow bench [--classes C --n N --m M --d D --projections L --steps S --warmup W
  *                  --batch B --class-groups PC --kernel K --estimator E --tsv FILE]
  *   wowflow bench --sums [--n N --d D --projections L --kernel gaussian|riesz --h H --steps R --tsv FILE]
+ *   wowflow bench --comm [--max-kb K] [--tsv FILE]
  *   wowflow bench --predict [--ranks P1,P2,...] [size options] [--gemm-gflops G --pair-gflops G
  *                  --sort-ns T --latency-us T --bandwidth-gbs B] [--tsv FILE]
  *   wowflow import (--idx IMAGES --idx-labels LABELS | --csv TABLE [--label-column K] [--header]
@@ -42,6 +43,8 @@ struct cli {
   int sums;           /* bench --sums: the kernel-sum paths (cmd_bench_sums) */
   int overlap;        /* bench --overlap: parallel.overlap */
   int predict;        /* bench --predict: the cost model's table, no run (cmd_bench_model) */
+  int comm;           /* bench --comm: collectives timed, latency and bandwidth fitted (cmd_bench_comm) */
+  long comm_max_kb;   /* bench --comm --max-kb K: largest message per rank */
   long ranks[16];     /* bench --ranks P1,P2,...: the rank counts predicted (0 entries: the run's) */
   int nranks;
   struct layout_rates rates; /* bench --gemm-gflops ... --bandwidth-gbs: the model's rates */

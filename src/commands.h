@@ -16,6 +16,7 @@ int cmd_compare(const struct cli *c, MPI_Comm world);
 int cmd_bench(const struct cli *c, MPI_Comm world);
 int cmd_bench_sums(const struct cli *c, MPI_Comm world); /* bench --sums: kernel-sum paths */
 int cmd_bench_model(const struct cli *c, MPI_Comm world); /* bench --predict: the cost model per grid */
+int cmd_bench_comm(const struct cli *c, MPI_Comm world);  /* bench --comm: latency and bandwidth of the collectives */
 int cmd_import(const struct cli *c, MPI_Comm world);
 
 #endif

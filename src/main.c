@@ -58,7 +58,7 @@ int main(int argc, char **argv)
     break;
   case CLI_GRAD: status = cmd_grad(&c, world); break;
   case CLI_COMPARE: status = cmd_compare(&c, world); break;
-  case CLI_BENCH: status = c.sums ? cmd_bench_sums(&c, world) : c.predict ? cmd_bench_model(&c, world) : cmd_bench(&c, world); break;
+  case CLI_BENCH: status = c.sums ? cmd_bench_sums(&c, world) : c.predict ? cmd_bench_model(&c, world) : c.comm ? cmd_bench_comm(&c, world) : cmd_bench(&c, world); break;
   case CLI_IMPORT: status = cmd_import(&c, world); break;
   case CLI_RUN: status = main_run(&c, world); break;
   }

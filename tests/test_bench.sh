@@ -3,7 +3,8 @@
 # single precision, overlapped gradient all-reduce) and reports its numbers; bench --sums times
 # and compares the kernel-sum paths; bench --predict (the cost model) matches its closed form at one
 # rank and picks the grid that bench and runs pick; postprocess/scaling_model calibrates on the TSV
-# and predicts it (not timed tests: nothing here depends on how fast the machine is).
+# and predicts it; bench --comm times the collectives (not timed tests: nothing here depends on how
+# fast the machine is).
 . "$1"
 W=$(workdir bench)
 cd "$W" || exit 1
@@ -70,6 +71,14 @@ for kv in "parallel.model_bandwidth_gbs=0.0001 2 x 1" "parallel.model_gemm_gflop
     { cat run.txt; fail "run with $1"; }
   head -1 run/progress.tsv | grep -q "(grid $2 x $4)" || { head -1 run/progress.tsv; fail "run with $1: not the model's grid $2 x $4"; }
 done
+# bench --comm: the collectives timed and the model's latency and bandwidth fitted (2 ranks)
+mpirun_n 2 "$WOWFLOW" bench --comm --max-kb 32 --tsv comm.tsv > comm.txt 2>&1 || { cat comm.txt; fail "bench --comm"; }
+cat comm.txt
+grep -q "^| 32768 | " comm.txt && grep -q "deck keys: parallel.model_latency_us = [0-9.e+-]*  parallel.model_bandwidth_gbs = " comm.txt ||
+  fail "bench --comm: table or fitted keys missing"
+[ "$(wc -l < comm.tsv)" -eq 8 ] || fail "comm.tsv should have a header and 7 sizes (8 B .. 32 KiB)"
+"$WOWFLOW" bench --comm > err.txt 2>&1 && fail "bench --comm ran on one rank"
+grep -q "2 or more ranks" err.txt || fail "bench --comm: unclear error on one rank"
 "$WOWFLOW" bench --predict --ranks 0 > err.txt 2>&1 && fail "bench accepted --ranks 0"
 grep -q "\-\-ranks needs" err.txt || fail "bench: unclear error for --ranks 0"
 "$WOWFLOW" bench --predict --sort-ns -1 > err.txt 2>&1 && fail "bench accepted a negative rate"
