@@ -1,6 +1,7 @@
 /* ckpt.c -- checkpoint files and restarts (see ckpt.h). */
 #include <config.h>
 #include "ckpt.h"
+#include "rng.h"
 #include "h5io.h"
 #include "mem.h"
 #include "output.h"
@@ -318,6 +319,7 @@ int ckpt_read_header(const char *path, struct ckpt_header *h, char **deck, char 
   else {
     h->N = dims[0];
     h->d = dims[1];
+    if (h5io_read_attr_long(f, "/", "directions_generator", &h->directions)) h->directions = 1;
     rc = 0;
   }
   h5io_close(f);
@@ -402,6 +404,10 @@ void ckpt_restore(struct wow_run *r, const char *which)
       log_msg(&r->log, "restarted from %s at step %ld (%.1f s of flow before; checked and read in %.3f s)", path, h.step,
               h.elapsed, comm_wtime() - t0);
       if (r->rank == 0 && r->log.tsv) fprintf(r->log.tsv, "# restart from %s at step %ld\n", path, h.step);
+      if (h.directions != RNG_DIRECTIONS_GENERATOR)
+        log_msg(&r->log, "warning: %s was written with direction generator %ld, this build draws with %d: the same directions to "
+                "rounding (1e-15), so the continuation is not bitwise the run an older build would have made", path, h.directions,
+                RNG_DIRECTIONS_GENERATOR);
       free(path);
       free(steps);
       free(dir);

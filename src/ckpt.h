@@ -19,6 +19,7 @@ struct wow_run;
 
 struct ckpt_header {
   long step, N, d, version, complete;
+  long directions; /* directions_generator (1 when absent: files of older builds) */
   double elapsed;
   char cx[32], cv[32], ct[32]; /* checksums of particles, velocity, target (hex) */
 };

@@ -1,6 +1,7 @@
 /* output.c -- the final HDF5 file (see output.h and docs/format.md). */
 #include <config.h>
 #include "output.h"
+#include "rng.h"
 #include "assign.h"
 #include "h5io.h"
 #include "mem.h"
@@ -96,6 +97,7 @@ int output_write_meta(hid_t f, const struct wow_run *r, const char *kind, long f
   rc |= h5io_attr_string(f, "/", "program", "wowflow");
   rc |= h5io_attr_string(f, "/", "kind", kind);
   rc |= h5io_attr_long(f, "/", "step", step);
+  rc |= h5io_attr_long(f, "/", "directions_generator", RNG_DIRECTIONS_GENERATOR);
   return rc;
 }
 

@@ -5,6 +5,7 @@
 #include <Random123/philox.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 void rng_philox(uint64_t seed, uint64_t stream, const uint64_t ctr[4], uint64_t out[4])
 {
@@ -41,11 +42,106 @@ void rng_normals(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, uint6
   }
 }
 
+/* ------------------------------------------------------------------ normals for the directions
+ * The same Box-Muller on the same Philox words as rng_normals, with log and sincos computed by
+ * fdlibm's kernels (within 1 ulp of libm) in plain IEEE arithmetic on blocks, so that the compiler
+ * vectorises them: the same bits on every CPU and vector width (no FMA is contracted: none of the
+ * clones' targets enables it). */
+#define RNG_PAIRS 64
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define RNG_CLONES __attribute__((target_clones("avx512f", "avx2", "default"), optimize("tree-vectorize")))
+#else
+#define RNG_CLONES
+#endif
+
+static double rng_bits_double(uint64_t b)
+{
+  double x;
+  memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+static uint64_t rng_double_bits(double x)
+{
+  uint64_t b;
+  memcpy(&b, &x, sizeof b);
+  return b;
+}
+
+/* out = sqrt(-2 log u), u in (0, 1) (normal numbers): fdlibm's e_log.c on m 2^e, m in [sqrt(2)/2, sqrt(2)). */
+RNG_CLONES static void rng_radius_block(const double *u, double *out)
+{
+  const double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01, Lg3 = 2.857142874366239149e-01,
+               Lg4 = 2.222219843214978396e-01, Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01,
+               Lg7 = 1.479819860511658591e-01, ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+  for (int i = 0; i < RNG_PAIRS; i++) {
+    const uint64_t b = rng_double_bits(u[i]);
+    double m = rng_bits_double((b & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull);
+    /* exponent as a double without an integer conversion: 2^52 + biased exponent, minus 2^52 + 1023 */
+    double k = rng_bits_double(0x4330000000000000ull | (b >> 52)) - (0x1.0p52 + 1023.0);
+    const int big = m > 1.4142135623730951;
+    m = big ? 0.5 * m : m;
+    k = big ? k + 1.0 : k;
+    const double f = m - 1.0, hfsq = 0.5 * f * f, s = f / (2.0 + f), z = s * s, w = z * z;
+    const double t1 = w * (Lg2 + w * (Lg4 + w * Lg6)), t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7))), R = t2 + t1;
+    const double logu = k * ln2_hi - ((hfsq - (s * (hfsq + R) + k * ln2_lo)) - f);
+    out[i] = sqrt(-2.0 * logu); /* vectorised with -fno-math-errno (configure) */
+  }
+}
+
+/* c, s = cos and sin of 2 pi u, u in (0, 1): u = q / 4 + r exactly, |r| <= 1/8, then fdlibm's
+ * __kernel_sin and __kernel_cos at x = 2 pi r and the quadrant q. */
+RNG_CLONES static void rng_sincos_block(const double *u, double *c, double *s)
+{
+  const double S1 = -1.66666666666666324348e-01, S2 = 8.33333333332248946124e-03, S3 = -1.98412698298579493134e-04,
+               S4 = 2.75573137070700676789e-06, S5 = -2.50507602534068634195e-08, S6 = 1.58969099521155010221e-10;
+  const double C1 = 4.16666666666666019037e-02, C2 = -1.38888888888741095749e-03, C3 = 2.48015872894767294178e-05,
+               C4 = -2.75573143513906633035e-07, C5 = 2.08757232129817482790e-09, C6 = -1.13596475577881948265e-11;
+  const double two_pi = 6.283185307179586476925286766559, round = 0x1.8p52;
+  for (int i = 0; i < RNG_PAIRS; i++) {
+    const double t = u[i] * 4.0 + round; /* 4u rounded to an integer (exact: 4u < 4) */
+    const uint64_t q = rng_double_bits(t) & 3;
+    const double x = (u[i] - (t - round) * 0.25) * two_pi, z = x * x;
+    const double rs = S2 + z * (S3 + z * (S4 + z * (S5 + z * S6))), sn = x + z * x * (S1 + z * rs);
+    const double rc = z * (C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * C6))))), hz = 0.5 * z, w = 1.0 - hz;
+    const double cs = w + (((1.0 - w) - hz) + z * rc);
+    const double c0 = (q & 1) ? sn : cs, s0 = (q & 1) ? cs : sn;
+    c[i] = (q == 1 || q == 2) ? -c0 : c0;
+    s[i] = (q & 2) ? -s0 : s0;
+  }
+}
+
+/* n standard normals for counter (c0, c1, 0, block), as rng_normals (pair p of Philox block b from
+ * words 2p and 2p + 1). */
+static void rng_normals_blocked(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, size_t n, double *out)
+{
+  double u1[RNG_PAIRS], u2[RNG_PAIRS], rad[RNG_PAIRS], cs[RNG_PAIRS], sn[RNG_PAIRS];
+  const size_t npairs = (n + 1) / 2;
+  for (size_t p0 = 0; p0 < npairs; p0 += RNG_PAIRS) {
+    for (int p = 0; p < RNG_PAIRS; p += 2) {
+      uint64_t ctr[4] = { c0, c1, 0, (p0 + (size_t)p) / 2 }, r[4];
+      rng_philox(seed, stream, ctr, r);
+      u1[p] = rng_u01(r[0]);
+      u2[p] = rng_u01(r[1]);
+      u1[p + 1] = rng_u01(r[2]);
+      u2[p + 1] = rng_u01(r[3]);
+    }
+    rng_radius_block(u1, rad);
+    rng_sincos_block(u2, cs, sn);
+    for (size_t p = 0; p < RNG_PAIRS && p0 + p < npairs; p++) {
+      const size_t i = 2 * (p0 + p);
+      out[i] = rad[p] * cs[p];
+      if (i + 1 < n) out[i + 1] = rad[p] * sn[p];
+    }
+  }
+}
+
 void rng_directions(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *theta)
 {
   for (size_t l = 0; l < nl; l++) {
     double *t = theta + l * d;
-    rng_normals(seed, RNG_DIRECTIONS, step, l0 + l, 0, d, t);
+    rng_normals_blocked(seed, RNG_DIRECTIONS, step, l0 + l, d, t);
     double norm2 = 0.0;
     for (size_t k = 0; k < d; k++) norm2 += t[k] * t[k];
     /* norm2 > 0: cos and sin of 2 pi u never vanish together and u01 is never 1. */
