@@ -31,7 +31,7 @@ static void mmd_alloc(struct mmd *m)
   comm_gather_layout(counts, m->grid->Pc, &m->gcount, &m->gdispl);
   free(counts);
   m->theta = WOW_NEW(double, (size_t)m->Lb * d, "directions");
-  m->proj = WOW_NEW(double, (size_t)m->Lb * (size_t)(m->ns + m->ntb), "projections");
+  if (!m->set.single) m->proj = WOW_NEW(double, (size_t)m->Lb * (size_t)(m->ns + m->ntb), "projections");
   m->sorted = WOW_NEW(double, (size_t)m->soff[cl->nc], "sorted projections");
   m->perm = WOW_NEW(int, (size_t)m->Lb * (size_t)m->ns + (size_t)m->nmax, "sort permutations");
   m->S = WOW_ZNEW(double, nown * (size_t)cl->nc, "SW row sums");
@@ -57,6 +57,7 @@ static void mmd_alloc(struct mmd *m)
     m->projf = WOW_NEW(float, (size_t)m->Lb * (size_t)(m->ns + m->ntb) + 1, "projections (float)");
     m->Af = WOW_NEW(float, (size_t)m->Lb * (size_t)m->ns + 1, "displacement sums (float)");
     m->gradf = WOW_NEW(float, (size_t)m->ns * d + 1, "gradient (float)");
+    m->slice = WOW_NEW(double, (size_t)m->nmax + 1, "projections of one class and direction");
   }
   m->req = WOW_NEW(MPI_Request, (size_t)(m->s1 - m->j0) + 1, "gradient requests");
   sort1d_work_init(&m->sw, (size_t)m->nmax);
@@ -101,7 +102,7 @@ void mmd_free(struct mmd *m)
   free(m->dq); free(m->perm); free(m->subset_work); free(m->subset);
   free(m->G); free(m->norm2); free(m->W); free(m->Asorted); free(m->near);
   free(m->req);
-  free(m->thetaf); free(m->xf); free(m->yf); free(m->projf); free(m->Af); free(m->gradf);
+  free(m->thetaf); free(m->xf); free(m->yf); free(m->projf); free(m->Af); free(m->gradf); free(m->slice);
   sort1d_work_free(&m->sw);
   memset(m, 0, sizeof *m);
 }
@@ -149,7 +150,8 @@ static void mmd_to_double(const float *a, size_t n, double *out)
   for (size_t i = 0; i < n; i++) out[i] = (double)a[i];
 }
 
-/* run.precision = single: the projections by sgemm on float copies, widened for the sorts. */
+/* run.precision = single: the projections by sgemm on float copies (widened slice by slice for
+ * the sorts, mmd_sort). */
 static void mmd_project_single(struct mmd *m, const double *x, const double *yb)
 {
   const int d = (int)m->cl->d, Lb = (int)m->Lb, ld = (int)(m->ns + m->ntb);
@@ -160,7 +162,6 @@ static void mmd_project_single(struct mmd *m, const double *x, const double *yb)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)m->ns, d, 1.0f, m->thetaf, d, m->xf, d, 0.0f, m->projf, ld);
   if (m->ntb > 0)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)m->ntb, d, 1.0f, m->thetaf, d, m->yf, d, 0.0f, m->projf + m->ns, ld);
-  mmd_to_double(m->projf, (size_t)Lb * (size_t)ld, m->proj);
 }
 
 static void mmd_project(struct mmd *m, const double *x, const double *yb)
@@ -189,9 +190,15 @@ static int mmd_sort(struct mmd *m)
   int bad = 0;
   for (int j = m->j0; j < m->j1; j++) {
     const long n = m->cl->bsize[j];
-    for (long l = 0; l < m->Lb; l++)
-      bad |= sort1d(m->proj + (size_t)l * (size_t)ld + (size_t)m->col[j], (size_t)n,
-                    m->sorted + m->soff[j] + l * n, mmd_perm(m, j, l), &m->sw) != 0;
+    for (long l = 0; l < m->Lb; l++) {
+      const size_t at = (size_t)l * (size_t)ld + (size_t)m->col[j];
+      const double *v = m->proj + at;
+      if (m->set.single) { /* widened here, one slice at a time, while it is in cache */
+        mmd_to_double(m->projf + at, (size_t)n, m->slice);
+        v = m->slice;
+      }
+      bad |= sort1d(v, (size_t)n, m->sorted + m->soff[j] + l * n, mmd_perm(m, j, l), &m->sw) != 0;
+    }
   }
   return bad;
 }

@@ -55,6 +55,7 @@ struct mmd {
   long *soff;          /* nc: offset of cloud j in sorted ([j][l][rank]) */
   long *col;           /* nc: column of own cloud j in proj (0 for others) */
   int *gcount, *gdispl; /* Pc: allgather counts and displacements along class_comm */
+  double *slice;            /* single precision: one (class, direction) of projections, widened */
   double *theta, *proj, *sorted, *knots, *levels, *ybatch, *S, *S2, *A, *acc, *dq;
   int *perm, *subset_work, *subset;
   int gram;                 /* all classes the same size, exact W2: pairwise transports as GEMMs */
