@@ -112,40 +112,47 @@ RNG_CLONES static void rng_sincos_block(const double *u, double *c, double *s)
   }
 }
 
-/* n standard normals for counter (c0, c1, 0, block), as rng_normals (pair p of Philox block b from
- * words 2p and 2p + 1). */
-static void rng_normals_blocked(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, size_t n, double *out)
+/* Directions: pair p of direction l is Box-Muller on words 2 (p % 2), 2 (p % 2) + 1 of Philox block
+ * (step, l0 + l, 0, p / 2), as rng_normals draws them.  The pairs of all directions are taken in
+ * one sequence, RNG_PAIRS at a time (small d does not waste a block per direction). */
+void rng_direction_normals(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *theta)
 {
   double u1[RNG_PAIRS], u2[RNG_PAIRS], rad[RNG_PAIRS], cs[RNG_PAIRS], sn[RNG_PAIRS];
-  const size_t npairs = (n + 1) / 2;
-  for (size_t p0 = 0; p0 < npairs; p0 += RNG_PAIRS) {
-    for (int p = 0; p < RNG_PAIRS; p += 2) {
-      uint64_t ctr[4] = { c0, c1, 0, (p0 + (size_t)p) / 2 }, r[4];
-      rng_philox(seed, stream, ctr, r);
-      u1[p] = rng_u01(r[0]);
-      u2[p] = rng_u01(r[1]);
-      u1[p + 1] = rng_u01(r[2]);
-      u2[p + 1] = rng_u01(r[3]);
+  const size_t npairs = (d + 1) / 2;
+  size_t l = 0, p = 0; /* the next pair to draw */
+  while (l < nl) {
+    const size_t lb = l, pb = p; /* the block's first pair */
+    int np = 0;
+    while (np < RNG_PAIRS && l < nl) {
+      uint64_t ctr[4] = { step, l0 + l, 0, p / 2 }, r[4];
+      rng_philox(seed, RNG_DIRECTIONS, ctr, r);
+      for (int w = (int)(p % 2); w < 2 && np < RNG_PAIRS && p < npairs; w++, p++, np++) {
+        u1[np] = rng_u01(r[2 * w]);
+        u2[np] = rng_u01(r[2 * w + 1]);
+      }
+      if (p == npairs) { l++; p = 0; }
     }
+    for (int q = np; q < RNG_PAIRS; q++) u1[q] = u2[q] = 0.5; /* lanes not drawn: any valid input */
     rng_radius_block(u1, rad);
     rng_sincos_block(u2, cs, sn);
-    for (size_t p = 0; p < RNG_PAIRS && p0 + p < npairs; p++) {
-      const size_t i = 2 * (p0 + p);
-      out[i] = rad[p] * cs[p];
-      if (i + 1 < n) out[i + 1] = rad[p] * sn[p];
+    size_t ll = lb, pp = pb;
+    for (int q = 0; q < np; q++) {
+      double *t = theta + ll * d;
+      t[2 * pp] = rad[q] * cs[q];
+      if (2 * pp + 1 < d) t[2 * pp + 1] = rad[q] * sn[q];
+      if (++pp == npairs) { ll++; pp = 0; }
     }
   }
 }
 
 void rng_directions(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *theta)
 {
+  rng_direction_normals(seed, step, l0, nl, d, theta);
   for (size_t l = 0; l < nl; l++) {
-    double *t = theta + l * d;
-    rng_normals_blocked(seed, RNG_DIRECTIONS, step, l0 + l, d, t);
-    double norm2 = 0.0;
+    double *t = theta + l * d, norm2 = 0.0;
     for (size_t k = 0; k < d; k++) norm2 += t[k] * t[k];
     /* norm2 > 0: cos and sin of 2 pi u never vanish together and u01 is never 1. */
-    double inv = 1.0 / sqrt(norm2);
+    const double inv = 1.0 / sqrt(norm2);
     for (size_t k = 0; k < d; k++) t[k] *= inv;
   }
 }

@@ -31,9 +31,11 @@ void rng_normals(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, uint6
 void rng_uniforms(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, uint64_t c2, size_t n, double *out);
 /* Directions l0 .. l0+nl-1 of step `step` (unit vectors in R^d), row-major nl x d: rng_normals'
  * Box-Muller on the same Philox words, its log and sincos by vectorised fdlibm kernels (equal to
- * libm's to rounding, bitwise the same on every CPU).  RNG_DIRECTIONS_GENERATOR numbers this
+ * a long double reference to 3e-16 of the radius, bitwise the same on every CPU).  RNG_DIRECTIONS_GENERATOR numbers this
  * choice in output files and checkpoints (1: libm's functions, wowflow before 2026-11-26). */
 #define RNG_DIRECTIONS_GENERATOR 2
+/* The normals behind them, before normalisation (exposed for the tests). */
+void rng_direction_normals(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *z);
 void rng_directions(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *theta);
 /* k distinct indices out of 0..n-1 (partial Fisher-Yates keyed by (c0, c1)), sorted increasingly.
  * work holds n ints. */
