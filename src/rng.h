@@ -30,9 +30,10 @@ void rng_normals(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, uint6
 /* n uniforms in (0, 1) for counter (c0, c1, c2, block). */
 void rng_uniforms(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, uint64_t c2, size_t n, double *out);
 /* Directions l0 .. l0+nl-1 of step `step` (unit vectors in R^d), row-major nl x d: rng_normals'
- * Box-Muller on the same Philox words, its log and sincos by vectorised fdlibm kernels (equal to
- * a long double reference to 3e-16 of the radius, bitwise the same on every CPU).  RNG_DIRECTIONS_GENERATOR numbers this
- * choice in output files and checkpoints (1: libm's functions, wowflow before 2026-11-26). */
+ * Box-Muller on the same Philox words, its log and sincos by vectorised fdlibm kernels (within
+ * 3e-16 of the radius of a long double reference; bitwise the same on every CPU).
+ * RNG_DIRECTIONS_GENERATOR numbers this choice in output files and checkpoints (1: libm's
+ * functions, wowflow before 2026-11-26). */
 #define RNG_DIRECTIONS_GENERATOR 2
 /* The normals behind them, before normalisation (exposed for the tests). */
 void rng_direction_normals(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *z);
