@@ -184,13 +184,18 @@ static int *mmd_perm(const struct mmd *m, int j, long l)
   return m->perm + (size_t)m->Lb * (size_t)m->col[j] + (size_t)l * (size_t)m->cl->size[j];
 }
 
+/* Tiled over MMD_SORT_TILE directions: the projections are read as a few row streams and every
+ * class's sorted values and permutations are written in runs (one direction at a time across all
+ * classes would read 80 KB apart, one class across all directions would write as far apart). */
+#define MMD_SORT_TILE 8
 static int mmd_sort(struct mmd *m)
 {
   const long ld = m->ns + m->ntb;
   int bad = 0;
+  for (long l0 = 0; l0 < m->Lb; l0 += MMD_SORT_TILE)
   for (int j = m->j0; j < m->j1; j++) {
     const long n = m->cl->bsize[j];
-    for (long l = 0; l < m->Lb; l++) {
+    for (long l = l0; l < mmd_min(l0 + MMD_SORT_TILE, m->Lb); l++) {
       const size_t at = (size_t)l * (size_t)ld + (size_t)m->col[j];
       const double *v = m->proj + at;
       if (m->set.single) { /* widened here, one slice at a time, while it is in cache */
