@@ -236,7 +236,11 @@ static void mmd_row_costs_gram(struct mmd *m)
     for (; i < K; i++) s0 += a[i] * a[i];
     m->norm2[j] = (s0 + s1) + (s2 + s3);
   }
-  if (nown > 0 && K > 0)
+  if (nown == nc && K > 0) { /* all rows here (one class group): the symmetric product, half the flops */
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, nc, (int)K, 1.0, m->sorted, (int)K, 0.0, m->G, nc);
+    for (int j = 1; j < nc; j++)
+      for (int k = 0; k < j; k++) m->G[(size_t)j * (size_t)nc + (size_t)k] = m->G[(size_t)k * (size_t)nc + (size_t)j];
+  } else if (nown > 0 && K > 0)
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nown, nc, (int)K, 1.0, m->sorted + m->soff[m->j0], (int)K, m->sorted,
                 (int)K, 0.0, m->G, nc);
   const double n = (double)cl->bsize[0];
