@@ -95,11 +95,8 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
 {
   const int P = comm_size(world), rank = comm_rank(world);
   const int C = (int)c->classes;
-  long *sizes = WOW_NEW(long, 2 * C, "sizes");
-  double *w = WOW_NEW(double, 2 * C, "weights");
-  for (int j = 0; j < 2 * C; j++) { sizes[j] = j < C ? c->n : c->m; w[j] = 1.0; }
   struct wow_clouds cl;
-  layout_clouds_init(&cl, C, C, (size_t)c->d, sizes, w, c->batch);
+  layout_clouds_uniform(&cl, C, C, (size_t)c->d, c->n, c->m, c->batch);
   char msg[WOW_ERRLEN] = "";
   int Pc = (int)c->class_groups;
   if (Pc == 0) Pc = layout_auto_groups(&cl, c->L, P, &c->rates);
@@ -167,7 +164,7 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     printf("\npeak resident memory per rank %.1f MB\n", rss);
     if (c->tsv) bench_tsv(c, P, &grid, stat3, floor_ms, phase_ms, gflops, peak, rss, kernel);
   }
-  free(ms); free(x); free(y); free(g); free(v); free(sizes); free(w);
+  free(ms); free(x); free(y); free(g); free(v);
   mmd_free(&m);
   layout_part_free(&part);
   comm_grid_free(&grid);

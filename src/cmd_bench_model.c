@@ -5,7 +5,6 @@
 #include "commands.h"
 #include "comm.h"
 #include "layout.h"
-#include "mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,16 +51,11 @@ static int model_table(const struct cli *c, const struct wow_clouds *cl, const l
 int cmd_bench_model(const struct cli *c, MPI_Comm world)
 {
   const int C = (int)c->classes;
-  long *sizes = WOW_NEW(long, 2 * C, "sizes");
-  double *w = WOW_NEW(double, 2 * C, "weights");
-  for (int j = 0; j < 2 * C; j++) { sizes[j] = j < C ? c->n : c->m; w[j] = 1.0; }
   struct wow_clouds cl;
-  layout_clouds_init(&cl, C, C, (size_t)c->d, sizes, w, c->batch);
+  layout_clouds_uniform(&cl, C, C, (size_t)c->d, c->n, c->m, c->batch);
   long here = comm_size(world);
   int status = 0;
   if (comm_rank(world) == 0) status = model_table(c, &cl, c->nranks ? c->ranks : &here, c->nranks ? c->nranks : 1);
   layout_clouds_free(&cl);
-  free(sizes);
-  free(w);
   return (int)comm_max_long(status, world);
 }

@@ -30,6 +30,16 @@ void layout_clouds_init(struct wow_clouds *cl, int C, int C2, size_t d, const lo
   }
 }
 
+void layout_clouds_uniform(struct wow_clouds *cl, int C, int C2, size_t d, long n, long m, long batch)
+{
+  long *sizes = WOW_NEW(long, C + C2, "sizes");
+  double *w = WOW_NEW(double, C + C2, "weights");
+  for (int j = 0; j < C + C2; j++) { sizes[j] = j < C ? n : m; w[j] = 1.0; }
+  layout_clouds_init(cl, C, C2, d, sizes, w, batch);
+  free(sizes);
+  free(w);
+}
+
 void layout_clouds_free(struct wow_clouds *cl)
 {
   free(cl->size);

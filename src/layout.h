@@ -29,6 +29,8 @@ struct wow_part {
 
 /* sizes: nc entries; weights: nc entries (each set normalised here); batch: 0 = no batching. */
 void layout_clouds_init(struct wow_clouds *cl, int C, int C2, size_t d, const long *sizes, const double *weights, long batch);
+/* C source classes of n points and C2 target classes of m, equal weights (benchmarks, the model). */
+void layout_clouds_uniform(struct wow_clouds *cl, int C, int C2, size_t d, long n, long m, long batch);
 void layout_clouds_free(struct wow_clouds *cl);
 
 void layout_part_init(struct wow_part *p, const struct wow_clouds *cl, long L, int Pc, int Pl);
