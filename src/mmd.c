@@ -1,6 +1,7 @@
 /* mmd.c -- F = 1/2 MMD^2 with an SW kernel and its WoW gradient, distributed (see mmd.h). */
 #include <config.h>
 #include "mmd.h"
+#include "gram.h"
 #include "mem.h"
 #include "ot1d.h"
 #include "rng.h"
@@ -236,13 +237,7 @@ static void mmd_row_costs_gram(struct mmd *m)
     for (; i < K; i++) s0 += a[i] * a[i];
     m->norm2[j] = (s0 + s1) + (s2 + s3);
   }
-  if (nown == nc && K > 0) { /* all rows here (one class group): the symmetric product, half the flops */
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, nc, (int)K, 1.0, m->sorted, (int)K, 0.0, m->G, nc);
-    for (int j = 1; j < nc; j++)
-      for (int k = 0; k < j; k++) m->G[(size_t)j * (size_t)nc + (size_t)k] = m->G[(size_t)k * (size_t)nc + (size_t)j];
-  } else if (nown > 0 && K > 0)
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nown, nc, (int)K, 1.0, m->sorted + m->soff[m->j0], (int)K, m->sorted,
-                (int)K, 0.0, m->G, nc);
+  if (K > 0) gram_rows(m->sorted, nc, K, m->j0, nown, m->G);
   const double n = (double)cl->bsize[0];
   for (int j = m->j0; j < m->j1; j++) {
     double *row = m->S + (size_t)(j - m->j0) * (size_t)nc;
@@ -330,7 +325,7 @@ static void mmd_displacements_gram(struct mmd *m)
     }
     w[c] = diag;
   }
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nsrc, (int)Kd, nc, 1.0, m->W, nc, m->sorted, (int)Kd, 0.0, m->Asorted, (int)Kd);
+  gram_combine(m->W, nsrc, m->sorted, nc, Kd, m->Asorted);
   for (int c = m->j0; c < m->s1; c++) {
     const double *row = m->S + (size_t)(c - m->j0) * (size_t)nc;
     const unsigned char *near = m->near + (size_t)(c - m->j0) * (size_t)nc;
