@@ -86,4 +86,9 @@ grep -q "must be positive" err.txt || fail "bench: unclear error for a negative 
 "$PYTHON3" "$SRCDIR/postprocess/scaling_model" bench.tsv --cores 2 --wowflow "$WOWFLOW" > model.txt 2>&1 || { cat model.txt; fail "scaling_model"; }
 grep -q "measured / predicted" model.txt && [ "$(grep -c '^| 3, 80, 2, 50' model.txt)" -eq 4 ] || { cat model.txt; fail "scaling_model table"; }
 grep -q "parallel.model_gemm_gflops = " model.txt || { cat model.txt; fail "scaling_model: no calibrated deck keys"; }
+head -2 bench.tsv | sed '2s/\t[0-9.]*\t/\tfast\t/' > broken.tsv
+"$PYTHON3" "$SRCDIR/postprocess/scaling_model" broken.tsv --wowflow "$WOWFLOW" > err.txt 2>&1 && fail "scaling_model accepted a malformed row"
+grep -q "^scaling_model: error: broken.tsv: line 2: column .* is not a number" err.txt || { cat err.txt; fail "scaling_model: unclear error"; }
+"$PYTHON3" "$SRCDIR/postprocess/scaling_model" "$WOWFLOW" > err.txt 2>&1 && fail "scaling_model accepted a binary file"
+grep -q "not a text table" err.txt || { cat err.txt; fail "scaling_model: unclear error for a binary file"; }
 cat model.txt

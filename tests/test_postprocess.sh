@@ -53,3 +53,16 @@ done
 py "$P/plot_sweep" rings -o x.png 2> err.txt && fail "plot_sweep accepted a run directory"
 grep -q "no summary.tsv" err.txt || fail "plot_sweep: unclear error"
 echo "ok errors and --help"
+
+# kshot_table: flows x trainings pooled exactly (flow a: 29, 31; flow b: 33, 35 -> 32 +- sqrt(5))
+printf 'run\tk\tstep\tclassifier\tseeds\tacc_target_only\tacc_target_only_std\tacc_augmented\tacc_augmented_std\n' > kshot.tsv
+printf 'a\t5\t5000\tlenet\t2\t30\t1\t60\t3\nb\t5\t5000\tlenet\t2\t34\t1\t62\t4\nc\t1\t5000\tlenet\t2\t20\t0\t40\t0\n' >> kshot.tsv
+py "$P/kshot_table" kshot.tsv > out.txt || { cat out.txt; fail "kshot_table"; }
+grep -qF "| 5 | lenet | 2 x 2 | 32.0 +- 2.2 | 61.0 +- 3.7 |" out.txt && grep -qF "| 1 | lenet | 1 x 2 | 20.0 +- 0.0 | 40.0 +- 0.0 |" out.txt ||
+  { cat out.txt; fail "kshot_table: wrong pooled figures"; }
+printf 'd\t5\t5000\tlenet\t3\t30\t1\t60\t3\n' >> kshot.tsv
+py "$P/kshot_table" kshot.tsv 2> err.txt && fail "kshot_table pooled flows with different numbers of trainings"
+grep -q "different numbers of trainings" err.txt || { cat err.txt; fail "kshot_table: unclear error"; }
+py "$P/kshot_table" notwow.h5 2> err.txt && fail "kshot_table accepted an HDF5 file"
+grep -q "^kshot_table: error: " err.txt || { cat err.txt; fail "kshot_table: unclear error for a wrong file"; }
+echo "ok kshot_table"
