@@ -14,7 +14,7 @@ for run in "1" "2" "1 --precision single" "2 --overlap"; do
   np=$1
   shift
   mpirun_n "$np" "$WOWFLOW" $B "$@" > out.txt 2>&1 || { cat out.txt; fail "bench $run"; }
-  for pat in "ms per step: median" "GEMM floor" "GFLOP/s" "phase (ms per step" "peak resident memory" "BLAS kernel"; do
+  for pat in "ms per step: median" "GEMM floor" "GFLOP/s" "phase (ms per step" "peak resident memory" "BLAS kernel" "cost model (docs/scaling.md"; do
     grep -q "$pat" out.txt || { cat out.txt; fail "bench $run: output lacks '$pat'"; }
   done
   cat out.txt
