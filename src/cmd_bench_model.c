@@ -7,8 +7,6 @@
 #include "layout.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 static void model_row(FILE *md, FILE *tsv, const struct cli *c, const struct wow_clouds *cl, long P, int Pc, int pick, double t1)
 {
