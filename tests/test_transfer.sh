@@ -52,4 +52,10 @@ mpirun_n 2 "$WOWFLOW" "$SRCDIR/input/experiments/transfer-smoke.deck" -P run.dir
 "$PYTHON3" "$SRCDIR/postprocess/transfer_eval" distill --mode distill --test test.h5 > dd.txt || { cat dd.txt; fail "distill eval"; }
 cat dd.txt
 grep -q "2 images per class, logreg x 1: distilled .* %, initial images .* %" dd.txt || fail "distill did not report"
+# a row whose columns differ from those of the table it would be appended to is refused; the table is kept
+cp results.tsv before.tsv
+"$PYTHON3" "$SRCDIR/postprocess/transfer_eval" distill --mode distill --test test.h5 --out results.tsv > dd2.txt 2> err.txt &&
+  fail "distill row appended to a transfer table"
+grep -q "results.tsv: line 1: its columns differ from this distill row's" err.txt || { cat err.txt; fail "mixed table: unclear error"; }
+cmp -s before.tsv results.tsv || fail "mixed table: results.tsv changed"
 echo "ok distillation"
