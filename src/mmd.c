@@ -14,6 +14,8 @@
 static long mmd_min(long a, long b) { return a < b ? a : b; }
 static long mmd_max(long a, long b) { return a > b ? a : b; }
 
+static void mmd_alloc_gram(struct mmd *m);
+
 static void mmd_alloc(struct mmd *m)
 {
   const struct wow_clouds *cl = m->cl;
@@ -62,8 +64,28 @@ static void mmd_alloc(struct mmd *m)
   }
   m->req = WOW_NEW(MPI_Request, (size_t)(m->s1 - m->j0) + 1, "gradient requests");
   sort1d_work_init(&m->sw, (size_t)m->nmax);
+  mmd_alloc_gram(m);
+}
+
+/* The GEMM form (exact W2): all classes of one size as they are; classes of different sizes on
+ * their merged quantile grid, if its expansion stays within MMD_GRID_GROWTH times the sorted
+ * projections (a few sizes: a distillation's images against target batches); loops otherwise. */
+#define MMD_GRID_GROWTH 4
+static void mmd_alloc_gram(struct mmd *m)
+{
+  const struct wow_clouds *cl = m->cl;
+  const size_t nown = (size_t)(m->j1 - m->j0);
+  int same = 1;
+  long total = 0;
+  for (int j = 0; j < cl->nc; j++) { same &= cl->bsize[j] == cl->bsize[0]; total += cl->bsize[j]; }
   m->gram = !m->set.force_loops && m->set.estimator == MMD_EXACT && m->set.kernel.p == 2;
-  for (int j = 1; j < cl->nc; j++) m->gram &= cl->bsize[j] == cl->bsize[0];
+  if (m->gram && !same) {
+    m->gram = qgrid_init(&m->qg, cl->bsize, cl->nc, MMD_GRID_GROWTH * total / cl->nc) > 0;
+    if (m->gram) {
+      m->E = WOW_NEW(double, (size_t)cl->nc * (size_t)m->Lb * (size_t)m->qg.G + 1, "expanded sorted projections");
+      m->Yg = WOW_NEW(double, (size_t)(m->s1 - m->j0) * (size_t)m->Lb * (size_t)m->qg.G + 1, "displacement sums on the grid");
+    }
+  }
   if (m->gram) {
     m->G = WOW_NEW(double, nown * (size_t)cl->nc + 1, "Gram rows");
     m->norm2 = WOW_NEW(double, (size_t)cl->nc, "squared norms");
@@ -101,7 +123,8 @@ void mmd_free(struct mmd *m)
   free(m->soff); free(m->col); free(m->gcount); free(m->gdispl); free(m->theta); free(m->proj); free(m->sorted);
   free(m->knots); free(m->levels); free(m->ybatch); free(m->S); free(m->S2); free(m->A); free(m->acc);
   free(m->dq); free(m->perm); free(m->subset_work); free(m->subset);
-  free(m->G); free(m->norm2); free(m->W); free(m->Asorted); free(m->near);
+  free(m->G); free(m->norm2); free(m->W); free(m->Asorted); free(m->near); free(m->E); free(m->Yg);
+  qgrid_free(&m->qg);
   free(m->req);
   free(m->thetaf); free(m->xf); free(m->yf); free(m->projf); free(m->Af); free(m->gradf); free(m->slice);
   sort1d_work_free(&m->sw);
@@ -219,26 +242,43 @@ static double mmd_pair_cost(const struct mmd *m, int j, int k, long l, int p)
   return ot1d_cost(mmd_sorted(m, j, l), (size_t)m->cl->bsize[j], mmd_sorted(m, k, l), (size_t)m->cl->bsize[k], p);
 }
 
-/* Pass 1 as a GEMM (all classes of n atoms, exact W2): with s_j the sorted projections of class j
- * over the own directions (one row of Lb*n values), sum_l W2^2 = (|s_j|^2 + |s_k|^2 - 2 s_j.s_k) / n.
- * Where that difference is below 1e-6 of |s_j|^2 + |s_k|^2 (near-identical classes), rounding
- * would dominate, so those pairs are summed difference-first as in the loops (and marked near,
- * for pass 2).  The relative rounding error of every pair stays below about 1e-10. */
+/* The rows of the GEMM form: every class's sorted projections over the own directions, as they are
+ * (one size n: rows of Lb n values) or expanded on the merged grid (rows of Lb G); *div is n or G. */
+static const double *mmd_gram_rows(struct mmd *m, long *K, double *div)
+{
+  const struct wow_clouds *cl = m->cl;
+  if (!m->E) {
+    *K = m->Lb * cl->bsize[0];
+    *div = (double)cl->bsize[0];
+    return m->sorted;
+  }
+  *K = m->Lb * m->qg.G;
+  *div = (double)m->qg.G;
+  for (int j = 0; j < cl->nc; j++) qgrid_expand(&m->qg, m->qg.which[j], m->sorted + m->soff[j], m->Lb, m->E + (size_t)j * (size_t)*K);
+  return m->E;
+}
+
+/* Pass 1 as a GEMM (exact W2): with e_j the row of class j (mmd_gram_rows), sum_l W2^2 =
+ * (|e_j|^2 + |e_k|^2 - 2 e_j.e_k) / div.  Where that difference is below 1e-6 of |e_j|^2 + |e_k|^2
+ * (near-identical classes), rounding would dominate, so those pairs are summed difference-first
+ * as in the loops (and marked near, for pass 2).  The relative rounding error of every pair stays
+ * below about 1e-10. */
 static void mmd_row_costs_gram(struct mmd *m)
 {
   const struct wow_clouds *cl = m->cl;
   const int nc = cl->nc, nown = m->j1 - m->j0;
-  const long K = m->Lb * cl->bsize[0];
+  long K;
+  double div;
+  const double *rows = mmd_gram_rows(m, &K, &div);
   for (int j = 0; j < nc; j++) {
-    const double *a = m->sorted + m->soff[j];
+    const double *a = rows + (size_t)j * (size_t)K;
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     long i = 0;
     for (; i + 4 <= K; i += 4) { s0 += a[i] * a[i]; s1 += a[i + 1] * a[i + 1]; s2 += a[i + 2] * a[i + 2]; s3 += a[i + 3] * a[i + 3]; }
     for (; i < K; i++) s0 += a[i] * a[i];
     m->norm2[j] = (s0 + s1) + (s2 + s3);
   }
-  if (K > 0) gram_rows(m->sorted, nc, K, m->j0, nown, m->G);
-  const double n = (double)cl->bsize[0];
+  if (K > 0) gram_rows(rows, nc, K, m->j0, nown, m->G);
   for (int j = m->j0; j < m->j1; j++) {
     double *row = m->S + (size_t)(j - m->j0) * (size_t)nc;
     const double *g = m->G + (size_t)(j - m->j0) * (size_t)nc;
@@ -248,7 +288,7 @@ static void mmd_row_costs_gram(struct mmd *m)
       near[k] = 0;
       if (k == j || (j >= cl->C && k < cl->C) || K == 0) continue;
       double scale = m->norm2[j] + m->norm2[k], v = scale - 2.0 * g[k];
-      if (v > 1e-6 * scale) { row[k] = v / n; continue; }
+      if (v > 1e-6 * scale) { row[k] = v / div; continue; }
       near[k] = 1;
       double s = 0.0;
       for (long l = 0; l < m->Lb; l++) s += mmd_pair_cost(m, j, k, l, 2);
@@ -303,16 +343,16 @@ static double mmd_local_F(const struct mmd *m)
 }
 
 /* Pass 2 as a GEMM (same condition as the Gram form): for class c and each (direction, rank),
- * acc = sum_k a_ck (t - s_k) = (sum_k a_ck) t - sum_k a_ck s_k: one product W S with
- * W[c][c] = sum_k a_ck and W[c][k] = -a_ck, then un-sorted into A.  Near pairs (pass 1) would
- * cancel badly in that form (a_ck is large where s_k is close to t): they are added
- * difference-first instead. */
+ * acc = sum_k a_ck (t - s_k) = (sum_k a_ck) t - sum_k a_ck s_k: one product W E with
+ * W[c][c] = sum_k a_ck and W[c][k] = -a_ck (on the merged grid, then reduced to c's atoms), then
+ * un-sorted into A.  Near pairs (pass 1) would cancel badly in that form (a_ck is large where s_k
+ * is close to t): they are added difference-first instead. */
 static void mmd_displacements_gram(struct mmd *m)
 {
   const struct wow_clouds *cl = m->cl;
   const struct kernel *K = &m->set.kernel;
   const int nc = cl->nc, nsrc = m->s1 - m->j0;
-  const long n = cl->bsize[0], Kd = m->Lb * n;
+  const long Kd = m->Lb * (m->E ? m->qg.G : cl->bsize[0]);
   if (nsrc == 0 || Kd == 0) return;
   for (int c = m->j0; c < m->s1; c++) {
     const double *row = m->S + (size_t)(c - m->j0) * (size_t)nc;
@@ -325,25 +365,31 @@ static void mmd_displacements_gram(struct mmd *m)
     }
     w[c] = diag;
   }
-  gram_combine(m->W, nsrc, m->sorted, nc, Kd, m->Asorted);
+  if (!m->E) gram_combine(m->W, nsrc, m->sorted, nc, Kd, m->Asorted);
+  else {
+    gram_combine(m->W, nsrc, m->E, nc, Kd, m->Yg);
+    for (int c = m->j0; c < m->s1; c++)
+      qgrid_reduce(&m->qg, m->qg.which[c], m->Yg + (size_t)(c - m->j0) * (size_t)Kd, m->Lb, m->Asorted + m->soff[c] - m->soff[m->j0]);
+  }
   for (int c = m->j0; c < m->s1; c++) {
     const double *row = m->S + (size_t)(c - m->j0) * (size_t)nc;
     const unsigned char *near = m->near + (size_t)(c - m->j0) * (size_t)nc;
-    double *accs = m->Asorted + (size_t)(c - m->j0) * (size_t)Kd;
+    const long n = cl->size[c];
+    double *accs = m->Asorted + m->soff[c] - m->soff[m->j0];
     for (int k = 0; k < nc; k++) {
       if (!near[k]) continue;
       double a = (k < cl->C ? 1.0 : -1.0) * cl->weight[k] * 2.0 * kernel_dphi(K, row[k]);
       if (a != 0.0)
-        for (long l = 0; l < m->Lb; l++) ot1d_disp_acc(mmd_sorted(m, c, l), (size_t)n, mmd_sorted(m, k, l), (size_t)n, 2, a, accs + l * n);
+        for (long l = 0; l < m->Lb; l++)
+          ot1d_disp_acc(mmd_sorted(m, c, l), (size_t)n, mmd_sorted(m, k, l), (size_t)cl->bsize[k], 2, a, accs + l * n);
     }
-  }
-  for (int c = m->j0; c < m->s1; c++)
     for (long l = 0; l < m->Lb; l++) {
       const int *perm = mmd_perm(m, c, l);
-      const double *acc = m->Asorted + (size_t)(c - m->j0) * (size_t)Kd + (size_t)(l * n);
+      const double *acc = accs + l * n;
       double *Arow = m->A + (size_t)l * (size_t)m->ns + (size_t)m->col[c];
       for (long r = 0; r < n; r++) Arow[perm[r]] = acc[r];
     }
+  }
 }
 
 /* Pass 2: displacement sums of own source classes, un-sorted into A (Lb x ns). */

@@ -15,6 +15,7 @@
 #include "comm.h"
 #include "kernel.h"
 #include "layout.h"
+#include "qgrid.h"
 #include "sort1d.h"
 #include "timer.h"
 
@@ -58,8 +59,10 @@ struct mmd {
   double *slice;            /* single precision: one (class, direction) of projections, widened */
   double *theta, *proj, *sorted, *knots, *levels, *ybatch, *S, *S2, *A, *acc, *dq;
   int *perm, *subset_work, *subset;
-  int gram;                 /* all classes the same size, exact W2: pairwise transports as GEMMs */
+  int gram;                 /* exact W2: pairwise transports as GEMMs (classes of different sizes: on qg) */
   double *G, *norm2, *W, *Asorted; /* Gram rows, squared norms, displacement weights, sorted sums */
+  struct qgrid qg;          /* classes of different sizes: their merged quantile grid (qg.G = 0: one size) */
+  double *E, *Yg;           /* on qg: expanded sorted projections (nc x Lb G), combined sums of own sources */
   unsigned char *near;      /* own rows x nc: pairs too close for the GEMM form, done difference-first */
   struct sort1d_work sw;
   float *thetaf, *xf, *yf, *projf, *Af, *gradf; /* single precision: GEMM operands and results */

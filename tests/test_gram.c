@@ -1,9 +1,12 @@
 /* test_gram.c -- the few-row products of src/gram.c against plain loops (closed form), on both
  * sides of GRAM_FEW (the blocked loops and the BLAS calls), with row counts and lengths that are
  * not multiples of the strip or of the vector width; a split of the rows (other ranks) gives the
- * same bits as all of them. */
+ * same bits as all of them.  The merged quantile grid (src/qgrid.c): a hand-computed case, and its
+ * expansion and reduction against the exact 1D transport of src/ot1d.c for many size pairs. */
 #include <config.h>
 #include "gram.h"
+#include "ot1d.h"
+#include "qgrid.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -63,8 +66,68 @@ static void test_gram(void **state)
     for (size_t b = 0; b < sizeof len / sizeof len[0]; b++) check_size(rows[a], len[b]);
 }
 
+/* Sizes 2 and 3: breakpoints 1/3, 1/2, 2/3, so w = 1/3, 1/6, 1/6, 1/3 and f = sqrt(4 w). */
+static void test_qgrid_closed_form(void **state)
+{
+  (void)state;
+  struct qgrid g;
+  const long sizes[3] = { 3, 2, 3 };
+  assert_int_equal(qgrid_init(&g, sizes, 3, 100), 4);
+  assert_int_equal(g.nsizes, 2);
+  assert_int_equal(g.which[0], 1);
+  assert_int_equal(g.which[1], 0);
+  const double w[4] = { 1.0 / 3, 1.0 / 6, 1.0 / 6, 1.0 / 3 };
+  const int idx2[4] = { 0, 0, 1, 1 }, idx3[4] = { 0, 1, 1, 2 };
+  for (int q = 0; q < 4; q++) {
+    assert_true(fabs(g.f[q] - sqrt(4 * w[q])) <= 1e-15);
+    assert_int_equal(g.idx[q], idx2[q]);
+    assert_int_equal(g.idx[4 + q], idx3[q]);
+  }
+  qgrid_free(&g);
+  assert_int_equal(qgrid_init(&g, sizes, 3, 3), 0); /* over the cap: nothing built */
+  assert_null(g.f);
+  const long one[2] = { 5, 5 }; /* one size: the identity */
+  assert_int_equal(qgrid_init(&g, one, 2, 100), 5);
+  for (int q = 0; q < 5; q++) { assert_true(g.f[q] == 1.0); assert_int_equal(g.idx[q], q); }
+  qgrid_free(&g);
+}
+
+/* For sizes n, m (and a third size on the same grid): |e_a - e_b|^2 / G = W2^2 (ot1d_cost) and the
+ * reduction of e_a - e_b is the displacement ot1d_disp_acc gives, over two directions. */
+static void test_qgrid_transport(void **state)
+{
+  (void)state;
+  for (long n = 1; n <= 12; n++)
+    for (long m = 1; m <= 12; m++) {
+      const long sizes[3] = { n, m, 10 };
+      struct qgrid g;
+      const long G = qgrid_init(&g, sizes, 3, 1000);
+      assert_true(G >= (n > m ? n : m) && G <= n + m + 10);
+      double a[24], b[24], ea[2 * 64], eb[2 * 64], y[2 * 64], acc[24], ref[24];
+      for (long l = 0; l < 2; l++) {
+        for (long i = 0; i < n; i++) a[l * n + i] = (double)i / (double)n + 0.1 * val(l * 31 + i);
+        for (long i = 0; i < m; i++) b[l * m + i] = 0.5 * (double)i / (double)m + 0.2 * val(l * 17 + i + 5);
+      }
+      qgrid_expand(&g, g.which[0], a, 2, ea);
+      qgrid_expand(&g, g.which[1], b, 2, eb);
+      for (long t = 0; t < 2 * G; t++) y[t] = ea[t] - eb[t];
+      qgrid_reduce(&g, g.which[0], y, 2, acc);
+      for (long l = 0; l < 2; l++) {
+        double s = 0;
+        for (long q = 0; q < G; q++) s += y[l * G + q] * y[l * G + q];
+        const double cost = ot1d_cost(a + l * n, (size_t)n, b + l * m, (size_t)m, 2);
+        assert_true(fabs(s / (double)G - cost) <= 1e-14 * (1 + cost));
+        for (long i = 0; i < n; i++) ref[i] = 0;
+        ot1d_disp_acc(a + l * n, (size_t)n, b + l * m, (size_t)m, 2, 1.0, ref);
+        for (long i = 0; i < n; i++) assert_true(fabs(acc[l * n + i] - ref[i]) <= 1e-14 * (1 + fabs(ref[i])));
+      }
+      qgrid_free(&g);
+    }
+}
+
 int main(void)
 {
-  const struct CMUnitTest tests[] = { cmocka_unit_test(test_gram) };
+  const struct CMUnitTest tests[] = { cmocka_unit_test(test_gram), cmocka_unit_test(test_qgrid_closed_form),
+                                      cmocka_unit_test(test_qgrid_transport) };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

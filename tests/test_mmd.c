@@ -258,36 +258,45 @@ static void test_closed_forms(MPI_Comm world, int Pc)
   free(p.X); free(p.Y); free(p.theta);
 }
 
-/* The GEMM form equals the loops: random classes of 7 atoms, plus a pair 1e-9 apart (the guard). */
-static void test_gram_vs_loops(MPI_Comm world, int Pc)
+/* The GEMM form equals the loops: random classes of 7 atoms, plus a pair 1e-9 apart (the guard);
+ * with dup = 2, classes of different sizes (the merged grid), target 0 holding each atom of source
+ * 0 twice (within 1e-9: the same measure, so the guard again).  grid: whether the merged grid is
+ * expected (sizes with too many breakpoints fall back to the loops, which must then agree too). */
+static void test_gram_vs_loops(MPI_Comm world, int Pc, const long *sizes, int dup, int grid)
 {
   double F[2], *grad[2], S[2][36];
+  const long N = sizes[0] + sizes[1] + sizes[2], M = sizes[3] + sizes[4] + sizes[5];
   for (int loops = 0; loops < 2; loops++) {
-    struct problem p = { .C = 3, .C2 = 3, .d = 5, .L = 13, .sizes = { 7, 7, 7, 7, 7, 7 }, .weights = { 1, 2, 3, 1, 1, 2 } };
+    struct problem p = { .C = 3, .C2 = 3, .d = 5, .L = 13, .weights = { 1, 2, 3, 1, 1, 2 } };
+    memcpy(p.sizes, sizes, 6 * sizeof *sizes);
     struct mmd_setup set = { .estimator = MMD_EXACT, .Q = 10, .seed = 1, .force_loops = loops };
     kernel_init(&set.kernel, "riesz", 0, 1);
-    p.X = WOW_NEW(double, 21 * 5, "X");
-    p.Y = WOW_NEW(double, 21 * 5, "Y");
+    p.X = WOW_NEW(double, (size_t)N * 5, "X");
+    p.Y = WOW_NEW(double, (size_t)M * 5, "Y");
     p.theta = WOW_NEW(double, 13 * 5, "theta");
-    fill_random(p.X, 21 * 5, 7, 1.0);
-    fill_random(p.Y, 21 * 5, 8, 1.0);
-    for (int i = 0; i < 7 * 5; i++) p.Y[i] = p.X[i] + 1e-9 * p.Y[i]; /* target 0 within 1e-9 of source 0 */
+    fill_random(p.X, (size_t)N * 5, 7, 1.0);
+    fill_random(p.Y, (size_t)M * 5, 8, 1.0);
+    for (long i = 0; i < sizes[0] * dup * 5; i++) /* target 0 within 1e-9 of source 0 */
+      p.Y[i] = p.X[(i / (5 * dup)) * 5 + i % 5] + 1e-9 * p.Y[i];
     rng_directions(9, 0, 0, 13, 5, p.theta);
     problem_init(&p, world, Pc, &set);
-    CHECK(p.m.gram == !loops, "the GEMM form was %s", p.m.gram ? "used with force_loops" : "not used for equal sizes");
-    grad[loops] = WOW_NEW(double, 21 * 5, "grad");
+    CHECK(p.m.gram == (!loops && (dup == 1 || grid)), "the GEMM form was %s", p.m.gram ? "used" : "not used");
+    CHECK(loops || (p.m.qg.G > 0) == (dup > 1 && grid), "merged grid of %ld intervals (sizes %ld ...)", p.m.qg.G, sizes[0]);
+    grad[loops] = WOW_NEW(double, (size_t)N * 5, "grad");
     F[loops] = eval_full(&p, p.X, grad[loops]);
     mmd_stat_matrix(&p.m, 1, S[loops]);
     problem_free(&p);
     free(p.X); free(p.Y); free(p.theta);
   }
   double e = 0, gm = 0, se = 0;
-  for (int i = 0; i < 105; i++) { e = fmax(e, fabs(grad[0][i] - grad[1][i])); gm = fmax(gm, fabs(grad[1][i])); }
+  for (long i = 0; i < N * 5; i++) { e = fmax(e, fabs(grad[0][i] - grad[1][i])); gm = fmax(gm, fabs(grad[1][i])); }
   for (int i = 0; i < 36; i++) se = fmax(se, fabs(S[0][i] - S[1][i]) / fmax(S[1][i], 1e-300));
   CHECK(fabs(F[0] - F[1]) <= 1e-12 * fabs(F[1]) && e <= 1e-10 * gm && se <= 1e-8,
-        "GEMM form vs loops: F %.17g vs %.17g, gradient %.2e, SW matrix relative %.2e", F[0], F[1], e / gm, se);
+        "GEMM form vs loops (sizes %ld ...): F %.17g vs %.17g, gradient %.2e, SW matrix relative %.2e", sizes[0], F[0], F[1], e / gm, se);
   CHECK(S[1][3] > 0 && S[1][3] < 1e-15, "the near-identical pair: SW2^2 = %.3e", S[1][3]);
-  if (comm_rank(world) == 0) printf("GEMM form vs loops: gradient %.2e relative, SW matrix %.2e relative (near pair %.3e)\n", e / gm, se, S[1][3]);
+  if (comm_rank(world) == 0)
+    printf("GEMM form vs loops (%s): gradient %.2e relative, SW matrix %.2e relative (near pair %.3e)\n",
+           dup == 1 ? "equal sizes" : grid ? "merged grid" : "grid too long: loops", e / gm, se, S[1][3]);
   free(grad[0]);
   free(grad[1]);
 }
@@ -338,14 +347,17 @@ int main(int argc, char **argv)
   test_fd(world, Pc, "riesz", 0, 1.0, MMD_EXACT, 3, unequal, 0);
   test_fd(world, Pc, "gaussian", 0.7, 1.0, MMD_QUANTILE, 3, unequal, 0);
   for (int k = 0; k < 4; k++) test_fd(world, Pc, kernels[k], hs[k], 1.0, MMD_EXACT, 0, equal, 0); /* GEMM form (not laplace) */
-  test_fd(world, Pc, "riesz", 0, 1.0, MMD_EXACT, 4, equal, 0);                                     /* batches of 4 < 6: loops */
+  test_fd(world, Pc, "riesz", 0, 1.0, MMD_EXACT, 4, equal, 0);                                     /* batches of 4 < 6: merged grid */
   /* run.precision = single: differences with a step of 1e-3 (float rounding) need a smooth F: the
    * quantile estimator (the exact plan changes where points cross) */
   test_fd(world, Pc, "gaussian", 0.7, 1.0, MMD_QUANTILE, 0, equal, 1);
   test_single_vs_double(world, Pc, unequal);
   test_single_vs_double(world, Pc, equal); /* GEMM form */
   test_overlap(world, Pc);
-  test_gram_vs_loops(world, Pc);
+  static const long sizes7[6] = { 7, 7, 7, 7, 7, 7 }, three[6] = { 7, 5, 7, 14, 7, 5 }, six[6] = { 7, 5, 9, 14, 8, 6 };
+  test_gram_vs_loops(world, Pc, sizes7, 1, 0);
+  test_gram_vs_loops(world, Pc, three, 2, 1); /* sizes 5, 7, 14: 18 intervals */
+  test_gram_vs_loops(world, Pc, six, 2, 0);   /* six sizes: 36 intervals > 4 x 49 / 6 */
   test_closed_forms(world, Pc);
   test_gaussian_1d(world, Pc);
   int total = (int)comm_sum_long(failures, world);
