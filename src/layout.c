@@ -2,6 +2,7 @@
 #include <config.h>
 #include "layout.h"
 #include "mem.h"
+#include "qgrid.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -103,20 +104,21 @@ void layout_part_free(struct wow_part *p)
 double layout_sort_scale(double n) { return n <= 1024 ? (77.0 + n) / 277.0 : 4.6; }
 
 /* Work of class block [j0, j1) per step: GEMM flops, sorted values (scaled as above),
- * pairwise-transport flops (docs/scaling.md "Per rank and step"), and its source rows. */
+ * pairwise-transport flops (docs/scaling.md "Per rank and step"; grid > 0: classes of different
+ * sizes, every row of the Gram form G long, src/qgrid.h), and its source rows. */
 struct layout_block_work {
   double gemm, sorts, pair, rows;
 };
 
-static void layout_block_work(const struct wow_clouds *cl, int j0, int j1, double Lb, struct layout_block_work *w)
+static void layout_block_work(const struct wow_clouds *cl, int j0, int j1, double Lb, long grid, struct layout_block_work *w)
 {
   const double d = (double)cl->d;
   memset(w, 0, sizeof *w);
   for (int j = j0; j < j1; j++) {
-    const double n = (double)cl->bsize[j], src = j < cl->C ? 1.0 : 0.0;
-    w->gemm += 2.0 * d * Lb * n * (1.0 + src);           /* projection (+ gradient) */
+    const double n = (double)cl->bsize[j], src = j < cl->C ? 1.0 : 0.0, row = grid > 0 ? (double)grid : n;
+    w->gemm += 2.0 * d * Lb * n * (1.0 + src);             /* projection (+ gradient) */
     w->sorts += Lb * n * layout_sort_scale(n);
-    w->pair += 2.0 * (double)cl->nc * Lb * n * (1.0 + src); /* costs (+ displacements) */
+    w->pair += 2.0 * (double)cl->nc * Lb * row * (1.0 + src); /* costs (+ displacements), rows of the merged grid */
     if (j < cl->C) w->rows += (double)cl->size[j];
   }
 }
@@ -131,10 +133,11 @@ void layout_model(const struct wow_clouds *cl, long L, int P, int Pc, const stru
   layout_split_clouds(cl, Pc, b);
   double all_rows = 0;
   for (int j = 0; j < cl->nc; j++) all_rows += (double)cl->bsize[j];
+  const long grid = qgrid_length(cl->bsize, cl->nc); /* classes of different sizes: the GEMM form's rows */
   memset(out, 0, sizeof *out);
   for (int q = 0; q < Pc; q++) {
     struct layout_block_work w;
-    layout_block_work(cl, b[q], b[q + 1], Lb, &w);
+    layout_block_work(cl, b[q], b[q + 1], Lb, grid, &w);
     const double compute = w.gemm / (r->gemm_gflops * 1e9) + w.sorts * r->sort_ns * 1e-9 + w.pair / (r->pair_gflops * 1e9);
     const double reduce = 2.0 * 8.0 * (w.rows * (double)cl->d + (double)(b[q + 1] - b[q]) * cl->nc) * (1.0 - 1.0 / Pl) / bw
                           + 2.0 * lat * log2((double)Pl);

@@ -68,19 +68,16 @@ static void mmd_alloc(struct mmd *m)
 }
 
 /* The GEMM form (exact W2): all classes of one size as they are; classes of different sizes on
- * their merged quantile grid, if its expansion stays within MMD_GRID_GROWTH times the sorted
- * projections (a few sizes: a distillation's images against target batches); loops otherwise. */
-#define MMD_GRID_GROWTH 4
+ * their merged quantile grid within qgrid_cap (src/qgrid.h); loops otherwise. */
 static void mmd_alloc_gram(struct mmd *m)
 {
   const struct wow_clouds *cl = m->cl;
   const size_t nown = (size_t)(m->j1 - m->j0);
   int same = 1;
-  long total = 0;
-  for (int j = 0; j < cl->nc; j++) { same &= cl->bsize[j] == cl->bsize[0]; total += cl->bsize[j]; }
+  for (int j = 0; j < cl->nc; j++) same &= cl->bsize[j] == cl->bsize[0];
   m->gram = !m->set.force_loops && m->set.estimator == MMD_EXACT && m->set.kernel.p == 2;
   if (m->gram && !same) {
-    m->gram = qgrid_init(&m->qg, cl->bsize, cl->nc, MMD_GRID_GROWTH * total / cl->nc) > 0;
+    m->gram = qgrid_init(&m->qg, cl->bsize, cl->nc, qgrid_cap(cl->bsize, cl->nc)) > 0;
     if (m->gram) {
       m->E = WOW_NEW(double, (size_t)cl->nc * (size_t)m->Lb * (size_t)m->qg.G + 1, "expanded sorted projections");
       m->Yg = WOW_NEW(double, (size_t)(m->s1 - m->j0) * (size_t)m->Lb * (size_t)m->qg.G + 1, "displacement sums on the grid");

@@ -69,6 +69,24 @@ long qgrid_init(struct qgrid *g, const long *sizes, int nclasses, long cap)
   return G;
 }
 
+long qgrid_cap(const long *sizes, int nclasses)
+{
+  long total = 0;
+  for (int j = 0; j < nclasses; j++) total += sizes[j];
+  return nclasses > 0 ? QGRID_GROWTH * total / nclasses : 0;
+}
+
+long qgrid_length(const long *sizes, int nclasses)
+{
+  int same = 1;
+  for (int j = 1; j < nclasses; j++) same &= sizes[j] == sizes[0];
+  if (same) return 0;
+  struct qgrid g;
+  const long G = qgrid_init(&g, sizes, nclasses, qgrid_cap(sizes, nclasses));
+  qgrid_free(&g);
+  return G;
+}
+
 void qgrid_free(struct qgrid *g)
 {
   free(g->size); free(g->which); free(g->f); free(g->idx);

@@ -26,6 +26,13 @@ struct qgrid {
 /* The grid of nclasses classes of the given sizes (all >= 1), built only if G <= cap (else G = 0 and
  * nothing else is allocated).  Returns G. */
 long qgrid_init(struct qgrid *g, const long *sizes, int nclasses, long cap);
+/* The cap the GEMM form uses: expansions at most QGRID_GROWTH times the sorted projections
+ * (G nclasses <= QGRID_GROWTH sum of sizes): a few sizes, as a distillation's images against
+ * target batches; classes of many different sizes stay with the loops. */
+#define QGRID_GROWTH 4
+long qgrid_cap(const long *sizes, int nclasses);
+/* G of the grid within qgrid_cap, 0 past it or with one size (nothing kept). */
+long qgrid_length(const long *sizes, int nclasses);
 void qgrid_free(struct qgrid *g);
 /* e (L x G) from the sorted atoms s (L x n) of a class of size index z, for L directions. */
 void qgrid_expand(const struct qgrid *g, int z, const double *s, long L, double *e);
