@@ -25,8 +25,12 @@ GRAM_CLONES static double gram_dot(const double *a, const double *b, long n)
   return s;
 }
 
-/* y[t] += w x[t] */
-GRAM_CLONES static void gram_axpy(double w, const double *x, long n, double *y)
+void gram_norms(const double *S, int nrows, long K, double *norm2)
+{
+  for (int j = 0; j < nrows; j++) norm2[j] = gram_dot(S + (size_t)j * (size_t)K, S + (size_t)j * (size_t)K, K);
+}
+
+GRAM_CLONES void gram_axpy(double w, const double *x, long n, double *y)
 {
   for (long t = 0; t < n; t++) y[t] += w * x[t];
 }

@@ -16,5 +16,9 @@
 
 void gram_rows(const double *S, int nrows, long K, int r0, int nr, double *G);
 void gram_combine(const double *W, int nw, const double *S, int nrows, long K, double *Y);
+/* norm2[j] = <S_j, S_j> for j < nrows (the order of gram_rows' loops). */
+void gram_norms(const double *S, int nrows, long K, double *norm2);
+/* y[t] += w x[t], t < n: the loops' building block (vectorised for this CPU, no FMA). */
+void gram_axpy(double w, const double *x, long n, double *y);
 
 #endif

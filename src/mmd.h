@@ -57,6 +57,7 @@ struct mmd {
   long *col;           /* nc: column of own cloud j in proj (0 for others) */
   int *gcount, *gdispl; /* Pc: allgather counts and displacements along class_comm */
   double *slice;            /* single precision: one (class, direction) of projections, widened */
+  double *thin;             /* small d: transposed rows or gradient (d x rows), loops in place of dgemm */
   double *theta, *proj, *sorted, *knots, *levels, *ybatch, *S, *S2, *A, *acc, *dq;
   int *perm, *subset_work, *subset;
   int gram;                 /* exact W2: pairwise transports as GEMMs (classes of different sizes: on qg) */
