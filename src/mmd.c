@@ -16,7 +16,30 @@
 static long mmd_min(long a, long b) { return a < b ? a : b; }
 static long mmd_max(long a, long b) { return a > b ? a : b; }
 
-static void mmd_alloc_gram(struct mmd *m);
+/* The GEMM form (exact W2): all classes of one size as they are; classes of different sizes on
+ * their merged quantile grid within qgrid_cap (src/qgrid.h); loops otherwise. */
+static void mmd_alloc_gram(struct mmd *m)
+{
+  const struct wow_clouds *cl = m->cl;
+  const size_t nown = (size_t)(m->j1 - m->j0);
+  int same = 1;
+  for (int j = 0; j < cl->nc; j++) same &= cl->bsize[j] == cl->bsize[0];
+  m->gram = !m->set.force_loops && m->set.estimator == MMD_EXACT && m->set.kernel.p == 2;
+  if (m->gram && !same) {
+    m->gram = qgrid_init(&m->qg, cl->bsize, cl->nc, qgrid_cap(cl->bsize, cl->nc)) > 0;
+    if (m->gram) {
+      m->E = WOW_NEW(double, (size_t)cl->nc * (size_t)m->Lb * (size_t)m->qg.G + 1, "expanded sorted projections");
+      m->Yg = WOW_NEW(double, (size_t)(m->s1 - m->j0) * (size_t)m->Lb * (size_t)m->qg.G + 1, "displacement sums on the grid");
+    }
+  }
+  if (m->gram) {
+    m->G = WOW_NEW(double, nown * (size_t)cl->nc + 1, "Gram rows");
+    m->norm2 = WOW_NEW(double, (size_t)cl->nc, "squared norms");
+    m->W = WOW_NEW(double, (size_t)(m->s1 - m->j0) * (size_t)cl->nc + 1, "displacement weights");
+    m->Asorted = WOW_NEW(double, (size_t)m->Lb * (size_t)m->ns + 1, "sorted displacement sums");
+    m->near = WOW_ZNEW(unsigned char, nown * (size_t)cl->nc + 1, "near pairs");
+  }
+}
 
 static void mmd_alloc(struct mmd *m)
 {
@@ -69,31 +92,6 @@ static void mmd_alloc(struct mmd *m)
   m->req = WOW_NEW(MPI_Request, (size_t)(m->s1 - m->j0) + 1, "gradient requests");
   sort1d_work_init(&m->sw, (size_t)m->nmax);
   mmd_alloc_gram(m);
-}
-
-/* The GEMM form (exact W2): all classes of one size as they are; classes of different sizes on
- * their merged quantile grid within qgrid_cap (src/qgrid.h); loops otherwise. */
-static void mmd_alloc_gram(struct mmd *m)
-{
-  const struct wow_clouds *cl = m->cl;
-  const size_t nown = (size_t)(m->j1 - m->j0);
-  int same = 1;
-  for (int j = 0; j < cl->nc; j++) same &= cl->bsize[j] == cl->bsize[0];
-  m->gram = !m->set.force_loops && m->set.estimator == MMD_EXACT && m->set.kernel.p == 2;
-  if (m->gram && !same) {
-    m->gram = qgrid_init(&m->qg, cl->bsize, cl->nc, qgrid_cap(cl->bsize, cl->nc)) > 0;
-    if (m->gram) {
-      m->E = WOW_NEW(double, (size_t)cl->nc * (size_t)m->Lb * (size_t)m->qg.G + 1, "expanded sorted projections");
-      m->Yg = WOW_NEW(double, (size_t)(m->s1 - m->j0) * (size_t)m->Lb * (size_t)m->qg.G + 1, "displacement sums on the grid");
-    }
-  }
-  if (m->gram) {
-    m->G = WOW_NEW(double, nown * (size_t)cl->nc + 1, "Gram rows");
-    m->norm2 = WOW_NEW(double, (size_t)cl->nc, "squared norms");
-    m->W = WOW_NEW(double, (size_t)(m->s1 - m->j0) * (size_t)cl->nc + 1, "displacement weights");
-    m->Asorted = WOW_NEW(double, (size_t)m->Lb * (size_t)m->ns + 1, "sorted displacement sums");
-    m->near = WOW_ZNEW(unsigned char, nown * (size_t)cl->nc + 1, "near pairs");
-  }
 }
 
 void mmd_init(struct mmd *m, const struct mmd_setup *set, const struct wow_clouds *cl, const struct comm_grid *grid,

@@ -4,7 +4,8 @@
  * Collective over the grid: every rank calls mmd_eval with the rows of the clouds of its class
  * block (sources first, then targets); every rank gets F and the gradient of its own source rows.
  * Per step: directions (a pure function of (seed, step, l), or a fixed table), projections by
- * dgemm, sorts, allgather of sorted projections along class_comm, row sums of the 1D costs,
+ * dgemm (loops for d <= 4), sorts, allgather of sorted projections along class_comm, row sums of
+ * the 1D costs (exact W2: a Gram product, on the merged quantile grid when class sizes differ),
  * allreduce along dir_comm, kernel weights, displacement sums, gradient dgemm, allreduce.
  * All buffers are allocated in mmd_init; mmd_eval allocates nothing.
  * With set.single the projections and the gradient back-projection are sgemms on float copies
