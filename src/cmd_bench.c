@@ -156,6 +156,9 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
            c->d, c->L, c->batch ? " (target minibatches)" : "", c->kernel, c->estimator, c->precision);
     printf("ranks %d (grid %d x %d%s), BLAS kernel %s, %ld steps after %ld warm-up\n", P, grid.Pc, grid.Pl,
            c->overlap ? ", gradient all-reduce overlapped" : "", kernel, c->steps, c->warmup);
+    char form[512];
+    mmd_describe(&m, form, sizeof form);
+    printf("%s\n", form);
     printf("ms per step: median %.3f  min %.3f  max %.3f\n", stat3[0], stat3[1], stat3[2]);
     printf("GEMM floor %.3f ms per step (three products, same shapes): step / floor = %.2f\n", floor_ms, floor_ms > 0 ? stat3[0] / floor_ms : 0.0);
     printf("GEMM phases %.1f GFLOP/s per rank against %s %.1f GFLOP/s on these shapes\n", gflops, set.single ? "sgemm" : "dgemm", peak);

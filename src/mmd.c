@@ -8,6 +8,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -560,6 +561,19 @@ void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double
   res->grad_norm = sqrt(comm_sum_double(norm2, g->class_comm));
   res->nonfinite = !comm_all_ok(g->world, !bad && isfinite(res->F) && isfinite(res->grad_norm));
   timer_stop(m->tm, TIMER_COMM);
+}
+
+void mmd_describe(const struct mmd *m, char *buf, size_t len)
+{
+  const char *why = m->set.force_loops ? " (forced)" : m->set.estimator == MMD_QUANTILE ? " (quantile estimator)"
+                    : m->set.kernel.p != 2                                       ? " (the kernel uses SW_1)"
+                                                                                 : " (classes of too many sizes for the merged grid)";
+  char form[160];
+  if (!m->gram) snprintf(form, sizeof form, "loops%s", why);
+  else if (m->E) snprintf(form, sizeof form, "GEMM form on the merged quantile grid (%ld intervals)", m->qg.G);
+  else snprintf(form, sizeof form, "GEMM form");
+  snprintf(buf, len, "pairwise transports: %s; projections and gradient: %s", form,
+           m->set.single ? "sgemm" : m->thin ? "loops (d <= 4)" : "dgemm");
 }
 
 void mmd_stat_matrix(const struct mmd *m, int sw2, double *out)

@@ -20,6 +20,7 @@
 #include "sort1d.h"
 #include "timer.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum mmd_estimator { MMD_EXACT, MMD_QUANTILE };
@@ -77,6 +78,8 @@ void mmd_init(struct mmd *m, const struct mmd_setup *set, const struct wow_cloud
 void mmd_free(struct mmd *m);
 /* Collective.  x: own source rows (ns x d); y: own target rows (nt x d); grad: ns x d output. */
 void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double *grad, struct mmd_result *res);
+/* One line for the log: how the pairwise transports and the products run (the same on every rank). */
+void mmd_describe(const struct mmd *m, char *buf, size_t len);
 /* Collective, after mmd_eval: the full nc x nc matrix of the kernel statistic (SW_2^2, or SW_1 for
  * Laplace; sw2 != 0 asks for SW_2^2, which needs want_sw2 with Laplace) on every rank. */
 void mmd_stat_matrix(const struct mmd *m, int sw2, double *out);

@@ -209,6 +209,10 @@ static void run_banner(struct wow_run *r)
             r->bl.set.eps, r->bl.set.iters, r->bl.set.tol, r->bl.set.lr, r->bl.set.wd);
   log_msg(&r->log, "grid %d class groups x %d direction groups on %d ranks", r->grid.Pc, r->grid.Pl, r->grid.size);
   char warn[512];
+  if (r->method == BL_WOW) {
+    mmd_describe(&r->mmd, warn, sizeof warn);
+    log_msg(&r->log, "%s", warn);
+  }
   prov_blas_warning(warn, sizeof warn);
   if (warn[0]) log_msg(&r->log, "%s", warn);
 }

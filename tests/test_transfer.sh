@@ -49,6 +49,8 @@ echo "ok adaptation"
 # dataset distillation: 2 images per class flow toward 100 per class (minibatches of 32)
 mpirun_n 2 "$WOWFLOW" "$SRCDIR/input/experiments/transfer-smoke.deck" -P run.dir=distill -P source.file=tgt.h5 -P source.per_class=2 \
   -P target.file=test.h5 -P target.batch=32 -P run.steps=100 -P output.snapshot_every=50 > distill.txt 2>&1 || { cat distill.txt; fail "distill flow"; }
+grep -q "pairwise transports: GEMM form on the merged quantile grid (32 intervals)" distill.txt ||
+  { cat distill.txt; fail "distill: 2 images against batches of 32 should run on the merged grid"; }
 "$PYTHON3" "$SRCDIR/postprocess/transfer_eval" distill --mode distill --test test.h5 > dd.txt || { cat dd.txt; fail "distill eval"; }
 cat dd.txt
 grep -q "2 images per class, logreg x 1: distilled .* %, initial images .* %" dd.txt || fail "distill did not report"
