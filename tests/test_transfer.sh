@@ -42,6 +42,7 @@ echo "ok baselines"
 "$PYTHON3" "$SRCDIR/postprocess/transfer_eval" smoke --mode adaptation --train tgt.h5 > da.txt || { cat da.txt; fail "adaptation"; }
 cat da.txt
 grep -q "at step 0: .* %, the flowed source: .* %" da.txt || fail "adaptation did not report before and after"
+grep -q "accuracy along the flow (step: %): 0: .*, 100: .*, 200: " da.txt || fail "adaptation did not report the accuracy along the flow"
 rm -rf smoke/snapshots
 "$PYTHON3" "$SRCDIR/postprocess/transfer_eval" smoke --mode adaptation --train tgt.h5 2> err.txt && fail "adaptation without snapshots"
 grep -q "adaptation needs the snapshot of the first step" err.txt || { cat err.txt; fail "adaptation: unclear error"; }
