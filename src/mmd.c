@@ -17,21 +17,26 @@
 static long mmd_min(long a, long b) { return a < b ? a : b; }
 static long mmd_max(long a, long b) { return a > b ? a : b; }
 
-/* The GEMM form (exact W2): all classes of one size as they are; classes of different sizes on
- * their merged quantile grid within qgrid_cap (src/qgrid.h); loops otherwise. */
+/* The GEMM form (W2 costs, p = 2).  Exact transport: all classes of one size as they are; classes
+ * of different sizes on their merged quantile grid within qgrid_cap (src/qgrid.h); loops
+ * otherwise.  Quantile estimator: the interpolated quantiles at the Q levels of each direction
+ * (any class sizes).  m->row: values per direction of the rows in m->E (0: the sorted projections
+ * themselves). */
 static void mmd_alloc_gram(struct mmd *m)
 {
   const struct wow_clouds *cl = m->cl;
   const size_t nown = (size_t)(m->j1 - m->j0);
   int same = 1;
   for (int j = 0; j < cl->nc; j++) same &= cl->bsize[j] == cl->bsize[0];
-  m->gram = !m->set.force_loops && m->set.estimator == MMD_EXACT && m->set.kernel.p == 2;
-  if (m->gram && !same) {
+  m->gram = !m->set.force_loops && m->set.kernel.p == 2;
+  if (m->gram && m->set.estimator == MMD_QUANTILE) m->row = m->set.Q;
+  else if (m->gram && !same) {
     m->gram = qgrid_init(&m->qg, cl->bsize, cl->nc, qgrid_cap(cl->bsize, cl->nc)) > 0;
-    if (m->gram) {
-      m->E = WOW_NEW(double, (size_t)cl->nc * (size_t)m->Lb * (size_t)m->qg.G + 1, "expanded sorted projections");
-      m->Yg = WOW_NEW(double, (size_t)(m->s1 - m->j0) * (size_t)m->Lb * (size_t)m->qg.G + 1, "displacement sums on the grid");
-    }
+    m->row = m->qg.G;
+  }
+  if (m->gram && m->row > 0) {
+    m->E = WOW_NEW(double, (size_t)cl->nc * (size_t)m->Lb * (size_t)m->row + 1, "rows of the GEMM form");
+    m->Yg = WOW_NEW(double, (size_t)(m->s1 - m->j0) * (size_t)m->Lb * (size_t)m->row + 1, "displacement sums on those rows");
   }
   if (m->gram) {
     m->G = WOW_NEW(double, nown * (size_t)cl->nc + 1, "Gram rows");
@@ -263,7 +268,8 @@ static double mmd_pair_cost(const struct mmd *m, int j, int k, long l, int p)
 }
 
 /* The rows of the GEMM form: every class's sorted projections over the own directions, as they are
- * (one size n: rows of Lb n values) or expanded on the merged grid (rows of Lb G); *div is n or G. */
+ * (one size n: rows of Lb n values), expanded on the merged grid (rows of Lb G), or its quantiles
+ * at the levels (rows of Lb Q); *div is n, G or Q. */
 static const double *mmd_gram_rows(struct mmd *m, long *K, double *div)
 {
   const struct wow_clouds *cl = m->cl;
@@ -272,10 +278,25 @@ static const double *mmd_gram_rows(struct mmd *m, long *K, double *div)
     *div = (double)cl->bsize[0];
     return m->sorted;
   }
-  *K = m->Lb * m->qg.G;
-  *div = (double)m->qg.G;
-  for (int j = 0; j < cl->nc; j++) qgrid_expand(&m->qg, m->qg.which[j], m->sorted + m->soff[j], m->Lb, m->E + (size_t)j * (size_t)*K);
+  *K = m->Lb * m->row;
+  *div = (double)m->row;
+  for (int j = 0; j < cl->nc; j++) {
+    double *e = m->E + (size_t)j * (size_t)*K;
+    if (m->set.estimator == MMD_QUANTILE)
+      for (long l = 0; l < m->Lb; l++) ot1d_quant_levels(mmd_knots(m, j, l), m->levels + (size_t)l * (size_t)m->set.Q, m->set.Q, e + l * m->row);
+    else qgrid_expand(&m->qg, m->qg.which[j], m->sorted + m->soff[j], m->Lb, e);
+  }
   return m->E;
+}
+
+/* acc += a * the displacements of class c's atoms against class k on direction l (exact or quantile). */
+static void mmd_pair_disp(const struct mmd *m, int c, int k, long l, int p, double a, double *acc)
+{
+  const size_t n = (size_t)m->cl->size[c];
+  const int Q = m->set.Q;
+  if (m->set.estimator == MMD_QUANTILE)
+    ot1d_quant_disp_acc(n, mmd_knots(m, c, l), mmd_knots(m, k, l), m->levels + (size_t)l * (size_t)Q, Q, p, a, m->dq, acc);
+  else ot1d_disp_acc(mmd_sorted(m, c, l), n, mmd_sorted(m, k, l), (size_t)m->cl->bsize[k], p, a, acc);
 }
 
 /* Pass 1 as a GEMM (exact W2): with e_j the row of class j (mmd_gram_rows), sum_l W2^2 =
@@ -313,13 +334,13 @@ static void mmd_row_costs_gram(struct mmd *m)
 /* Pass 1: partial sums over own directions of the 1D costs of own rows against needed columns. */
 static void mmd_row_costs(struct mmd *m)
 {
-  if (m->gram) { mmd_row_costs_gram(m); return; }
   const struct wow_clouds *cl = m->cl;
-  const int p = m->set.kernel.p;
   if (m->set.estimator == MMD_QUANTILE)
     for (int j = 0; j < cl->nc; j++)
       for (long l = 0; l < m->Lb; l++)
         ot1d_knots(mmd_sorted(m, j, l), (size_t)cl->bsize[j], m->set.Q, (double *)mmd_knots(m, j, l));
+  if (m->gram) { mmd_row_costs_gram(m); return; }
+  const int p = m->set.kernel.p;
   for (int j = m->j0; j < m->j1; j++) {
     double *row = m->S + (size_t)(j - m->j0) * (size_t)cl->nc, *row2 = m->S2 ? m->S2 + (row - m->S) : NULL;
     for (int k = 0; k < cl->nc; k++) {
@@ -365,7 +386,7 @@ static void mmd_displacements_gram(struct mmd *m)
   const struct wow_clouds *cl = m->cl;
   const struct kernel *K = &m->set.kernel;
   const int nc = cl->nc, nsrc = m->s1 - m->j0;
-  const long Kd = m->Lb * (m->E ? m->qg.G : cl->bsize[0]);
+  const long Kd = m->Lb * (m->E ? m->row : cl->bsize[0]);
   if (nsrc == 0 || Kd == 0) return;
   for (int c = m->j0; c < m->s1; c++) {
     const double *row = m->S + (size_t)(c - m->j0) * (size_t)nc;
@@ -381,8 +402,15 @@ static void mmd_displacements_gram(struct mmd *m)
   if (!m->E) gram_combine(m->W, nsrc, m->sorted, nc, Kd, m->Asorted);
   else {
     gram_combine(m->W, nsrc, m->E, nc, Kd, m->Yg);
-    for (int c = m->j0; c < m->s1; c++)
-      qgrid_reduce(&m->qg, m->qg.which[c], m->Yg + (size_t)(c - m->j0) * (size_t)Kd, m->Lb, m->Asorted + m->soff[c] - m->soff[m->j0]);
+    for (int c = m->j0; c < m->s1; c++) {
+      const double *y = m->Yg + (size_t)(c - m->j0) * (size_t)Kd;
+      double *accs = m->Asorted + m->soff[c] - m->soff[m->j0];
+      const long n = cl->size[c];
+      if (m->set.estimator != MMD_QUANTILE) { qgrid_reduce(&m->qg, m->qg.which[c], y, m->Lb, accs); continue; }
+      for (long r = 0; r < m->Lb * n; r++) accs[r] = 0.0;
+      for (long l = 0; l < m->Lb; l++)
+        ot1d_quant_disp_levels((size_t)n, y + l * m->row, m->levels + (size_t)l * (size_t)m->set.Q, m->set.Q, 1.0, m->dq, accs + l * n);
+    }
   }
   for (int c = m->j0; c < m->s1; c++) {
     const double *row = m->S + (size_t)(c - m->j0) * (size_t)nc;
@@ -393,8 +421,7 @@ static void mmd_displacements_gram(struct mmd *m)
       if (!near[k]) continue;
       double a = (k < cl->C ? 1.0 : -1.0) * cl->weight[k] * 2.0 * kernel_dphi(K, row[k]);
       if (a != 0.0)
-        for (long l = 0; l < m->Lb; l++)
-          ot1d_disp_acc(mmd_sorted(m, c, l), (size_t)n, mmd_sorted(m, k, l), (size_t)cl->bsize[k], 2, a, accs + l * n);
+        for (long l = 0; l < m->Lb; l++) mmd_pair_disp(m, c, k, l, 2, a, accs + l * n);
     }
     for (long l = 0; l < m->Lb; l++) {
       const int *perm = mmd_perm(m, c, l);
@@ -411,7 +438,7 @@ static void mmd_displacements(struct mmd *m)
   if (m->gram) { mmd_displacements_gram(m); return; }
   const struct wow_clouds *cl = m->cl;
   const struct kernel *K = &m->set.kernel;
-  const int p = K->p, Q = m->set.Q;
+  const int p = K->p;
   for (int c = m->j0; c < m->s1; c++) {
     const double *row = m->S + (size_t)(c - m->j0) * (size_t)cl->nc;
     const long n = cl->size[c];
@@ -423,10 +450,7 @@ static void mmd_displacements(struct mmd *m)
         double sign = k < cl->C ? 1.0 : -1.0;
         double a = sign * cl->weight[k] * 2.0 * kernel_dphi(K, row[k]);
         if (a == 0.0) continue;
-        if (m->set.estimator == MMD_QUANTILE)
-          ot1d_quant_disp_acc((size_t)n, mmd_knots(m, c, l), mmd_knots(m, k, l), m->levels + (size_t)l * (size_t)Q, Q, p, a, m->dq, acc);
-        else
-          ot1d_disp_acc(mmd_sorted(m, c, l), (size_t)n, mmd_sorted(m, k, l), (size_t)cl->bsize[k], p, a, acc);
+        mmd_pair_disp(m, c, k, l, p, a, acc);
       }
       const int *perm = mmd_perm(m, c, l);
       double *Arow = m->A + (size_t)l * (size_t)m->ns + (size_t)m->col[c];
@@ -565,11 +589,10 @@ void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double
 
 void mmd_describe(const struct mmd *m, char *buf, size_t len)
 {
-  const char *why = m->set.force_loops ? " (forced)" : m->set.estimator == MMD_QUANTILE ? " (quantile estimator)"
-                    : m->set.kernel.p != 2                                       ? " (the kernel uses SW_1)"
-                                                                                 : " (classes of too many sizes for the merged grid)";
+  const char *why = m->set.force_loops ? " (forced)" : m->set.kernel.p != 2 ? " (the kernel uses SW_1)" : " (classes of too many sizes for the merged grid)";
   char form[160];
   if (!m->gram) snprintf(form, sizeof form, "loops%s", why);
+  else if (m->E && m->set.estimator == MMD_QUANTILE) snprintf(form, sizeof form, "GEMM form on the quantile levels (Q = %d)", m->set.Q);
   else if (m->E) snprintf(form, sizeof form, "GEMM form on the merged quantile grid (%ld intervals)", m->qg.G);
   else snprintf(form, sizeof form, "GEMM form");
   snprintf(buf, len, "pairwise transports: %s; projections and gradient: %s", form,

@@ -5,7 +5,8 @@
  * block (sources first, then targets); every rank gets F and the gradient of its own source rows.
  * Per step: directions (a pure function of (seed, step, l), or a fixed table), projections by
  * dgemm (loops for d <= 4), sorts, allgather of sorted projections along class_comm, row sums of
- * the 1D costs (exact W2: a Gram product, on the merged quantile grid when class sizes differ),
+ * the 1D costs (W2: a Gram product, on the merged quantile grid when class sizes differ, or on
+ * the quantile estimator's levels),
  * allreduce along dir_comm, kernel weights, displacement sums, gradient dgemm, allreduce.
  * All buffers are allocated in mmd_init; mmd_eval allocates nothing.
  * With set.single the projections and the gradient back-projection are sgemms on float copies
@@ -65,7 +66,8 @@ struct mmd {
   int gram;                 /* exact W2: pairwise transports as GEMMs (classes of different sizes: on qg) */
   double *G, *norm2, *W, *Asorted; /* Gram rows, squared norms, displacement weights, sorted sums */
   struct qgrid qg;          /* classes of different sizes: their merged quantile grid (qg.G = 0: one size) */
-  double *E, *Yg;           /* on qg: expanded sorted projections (nc x Lb G), combined sums of own sources */
+  long row;                 /* values per direction of the rows in E: qg.G, Q (quantile estimator), or 0 */
+  double *E, *Yg;           /* the GEMM form's rows (nc x Lb row) when not the sorted values, combined sums of own sources */
   unsigned char *near;      /* own rows x nc: pairs too close for the GEMM form, done difference-first */
   struct sort1d_work sw;
   float *thetaf, *xf, *yf, *projf, *Af, *gradf; /* single precision: GEMM operands and results */

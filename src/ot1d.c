@@ -102,6 +102,19 @@ double ot1d_quant_cost(const double *qa, const double *qb, const double *u, int 
   return acc / (double)Q;
 }
 
+void ot1d_quant_levels(const double *q, const double *u, int Q, double *z)
+{
+  for (int j = 0; j < Q; j++) {
+    int k;
+    double w;
+    ot1d_cell(u[j], Q, &k, &w);
+    z[j] = (1.0 - w) * q[k] + w * q[k + 1];
+  }
+}
+
+/* d cost / d t_r through the linear percentiles, from dq[k] = d cost / d knot k; disp_r = (n/2) d cost / d t_r. */
+static void ot1d_quant_knots_to_atoms(size_t n, int Q, double coef, const double *dq, double *acc);
+
 void ot1d_quant_disp_acc(size_t n, const double *qa, const double *qb, const double *u, int Q, int p, double coef,
                          double *dq, double *acc)
 {
@@ -115,7 +128,25 @@ void ot1d_quant_disp_acc(size_t n, const double *qa, const double *qb, const dou
     dq[k] += (1.0 - w) * g;
     dq[k + 1] += w * g;
   }
-  /* d cost / d t_r through the linear percentiles; disp_r = (n/2) d cost / d t_r. */
+  ot1d_quant_knots_to_atoms(n, Q, coef, dq, acc);
+}
+
+void ot1d_quant_disp_levels(size_t n, const double *D, const double *u, int Q, double coef, double *dq, double *acc)
+{
+  for (int k = 0; k < Q; k++) dq[k] = 0.0;
+  for (int j = 0; j < Q; j++) {
+    int k;
+    double w;
+    ot1d_cell(u[j], Q, &k, &w);
+    double g = 2.0 * D[j] / (double)Q;
+    dq[k] += (1.0 - w) * g;
+    dq[k + 1] += w * g;
+  }
+  ot1d_quant_knots_to_atoms(n, Q, coef, dq, acc);
+}
+
+static void ot1d_quant_knots_to_atoms(size_t n, int Q, double coef, const double *dq, double *acc)
+{
   const double scale = 0.5 * (double)n * coef;
   for (int k = 0; k < Q; k++) {
     if (dq[k] == 0.0) continue;

@@ -24,5 +24,10 @@ double ot1d_quant_cost(const double *qa, const double *qb, const double *u, int 
 /* acc[r] += coef * disp_r; work holds Q doubles. */
 void ot1d_quant_disp_acc(size_t n, const double *qa, const double *qb, const double *u, int Q, int p, double coef,
                          double *work, double *acc);
+/* The GEMM form of the estimator (p = 2): z[j] = Qa(u_j) from the knots q, so that the cost of a
+ * pair is |z_a - z_b|^2 / Q; and acc[r] += coef * disp_r for level differences D[j] (D = z_a - z_b,
+ * or any combination sum_k c_k (z_a - z_k), the displacement being linear in D). */
+void ot1d_quant_levels(const double *q, const double *u, int Q, double *z);
+void ot1d_quant_disp_levels(size_t n, const double *D, const double *u, int Q, double coef, double *work, double *acc);
 
 #endif
