@@ -1,20 +1,16 @@
 /* gram.c -- products of a few long rows (see gram.h). */
 #include <config.h>
 #include "gram.h"
+#include "clones.h"
 
 #include <cblas.h>
 #include <string.h>
 
 #define GRAM_STRIP 512 /* columns per strip: GRAM_FEW rows of it fit in L1 */
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define GRAM_CLONES __attribute__((target_clones("avx512f", "avx2", "default"), optimize("tree-vectorize")))
-#else
-#define GRAM_CLONES
-#endif
 
 /* <a, b> over n entries: eight lanes, then a fixed pairwise reduction, then the tail. */
-GRAM_CLONES static double gram_dot(const double *a, const double *b, long n)
+WOW_CLONES static double gram_dot(const double *a, const double *b, long n)
 {
   double acc[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
   long t = 0;
@@ -30,7 +26,7 @@ void gram_norms(const double *S, int nrows, long K, double *norm2)
   for (int j = 0; j < nrows; j++) norm2[j] = gram_dot(S + (size_t)j * (size_t)K, S + (size_t)j * (size_t)K, K);
 }
 
-GRAM_CLONES void gram_axpy(double w, const double *x, long n, double *y)
+WOW_CLONES void gram_axpy(double w, const double *x, long n, double *y)
 {
   for (long t = 0; t < n; t++) y[t] += w * x[t];
 }

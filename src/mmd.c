@@ -1,6 +1,7 @@
 /* mmd.c -- F = 1/2 MMD^2 with an SW kernel and its WoW gradient, distributed (see mmd.h). */
 #include <config.h>
 #include "mmd.h"
+#include "convert.h"
 #include "gram.h"
 #include "mem.h"
 #include "ot1d.h"
@@ -169,24 +170,14 @@ static const double *mmd_target_rows(struct mmd *m, long step, const double *y)
   return m->ybatch;
 }
 
-static void mmd_to_float(const double *a, size_t n, float *out)
-{
-  for (size_t i = 0; i < n; i++) out[i] = (float)a[i];
-}
-
-static void mmd_to_double(const float *a, size_t n, double *out)
-{
-  for (size_t i = 0; i < n; i++) out[i] = (double)a[i];
-}
-
 /* run.precision = single: the projections by sgemm on float copies (widened slice by slice for
  * the sorts, mmd_sort). */
 static void mmd_project_single(struct mmd *m, const double *x, const double *yb)
 {
   const int d = (int)m->cl->d, Lb = (int)m->Lb, ld = (int)(m->ns + m->ntb);
-  mmd_to_float(m->theta, (size_t)Lb * (size_t)d, m->thetaf);
-  mmd_to_float(x, (size_t)m->ns * (size_t)d, m->xf);
-  mmd_to_float(yb, (size_t)m->ntb * (size_t)d, m->yf);
+  convert_to_float(m->theta, (size_t)Lb * (size_t)d, m->thetaf);
+  convert_to_float(x, (size_t)m->ns * (size_t)d, m->xf);
+  convert_to_float(yb, (size_t)m->ntb * (size_t)d, m->yf);
   if (m->ns > 0)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)m->ns, d, 1.0f, m->thetaf, d, m->xf, d, 0.0f, m->projf, ld);
   if (m->ntb > 0)
@@ -248,7 +239,7 @@ static int mmd_sort(struct mmd *m)
       const size_t at = (size_t)l * (size_t)ld + (size_t)m->col[j];
       const double *v = m->proj + at;
       if (m->set.single) { /* widened here, one slice at a time, while it is in cache */
-        mmd_to_double(m->projf + at, (size_t)n, m->slice);
+        convert_to_double(m->projf + at, (size_t)n, m->slice);
         v = m->slice;
       }
       bad |= sort1d(v, (size_t)n, m->sorted + m->soff[j] + l * n, mmd_perm(m, j, l), &m->sw) != 0;
@@ -466,10 +457,10 @@ static void mmd_gradient_rows(struct mmd *m, long r0, long nr, double *grad)
   if (nr == 0) return;
   if (Lb == 0) { memset(grad + (size_t)r0 * d, 0, (size_t)nr * (size_t)d * sizeof(double)); return; }
   if (m->set.single) {
-    for (long l = 0; l < Lb; l++) mmd_to_float(m->A + (size_t)l * ns + r0, (size_t)nr, m->Af + (size_t)l * ns + r0);
+    for (long l = 0; l < Lb; l++) convert_to_float(m->A + (size_t)l * ns + r0, (size_t)nr, m->Af + (size_t)l * ns + r0);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nr, d, Lb, 1.0f / (float)m->set.L, m->Af + r0, ns, m->thetaf, d, 0.0f,
                 m->gradf + (size_t)r0 * d, d);
-    mmd_to_double(m->gradf + (size_t)r0 * d, (size_t)nr * (size_t)d, grad + (size_t)r0 * d);
+    convert_to_double(m->gradf + (size_t)r0 * d, (size_t)nr * (size_t)d, grad + (size_t)r0 * d);
     return;
   }
   if (m->thin) { /* d <= MMD_THIN: gt[t][i] = sum_l A[l][i] theta[l][t], vectorised over the rows */
@@ -516,9 +507,8 @@ static double mmd_local_norm2(const struct mmd *m, const double *grad)
   const struct wow_clouds *cl = m->cl;
   double acc = 0.0;
   for (int c = m->j0; c < m->s1; c++) {
-    const double *g = grad + (size_t)m->col[c] * cl->d;
-    double s = 0.0;
-    for (size_t i = 0; i < (size_t)cl->size[c] * cl->d; i++) s += g[i] * g[i];
+    double s;
+    gram_norms(grad + (size_t)m->col[c] * cl->d, 1, cl->size[c] * (long)cl->d, &s);
     acc += cl->weight[c] / (double)cl->size[c] * s;
   }
   return acc;

@@ -1,6 +1,7 @@
 /* rng.c -- Philox-based random numbers (see rng.h). */
 #include <config.h>
 #include "rng.h"
+#include "clones.h"
 
 #include <Random123/philox.h>
 #include <math.h>
@@ -49,11 +50,6 @@ void rng_normals(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, uint6
  * clones' targets enables it). */
 #define RNG_PAIRS 64
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define RNG_CLONES __attribute__((target_clones("avx512f", "avx2", "default"), optimize("tree-vectorize")))
-#else
-#define RNG_CLONES
-#endif
 
 static double rng_bits_double(uint64_t b)
 {
@@ -70,7 +66,7 @@ static uint64_t rng_double_bits(double x)
 }
 
 /* out = sqrt(-2 log u), u in (0, 1) (normal numbers): fdlibm's e_log.c on m 2^e, m in [sqrt(2)/2, sqrt(2)). */
-RNG_CLONES static void rng_radius_block(const double *u, double *out)
+WOW_CLONES static void rng_radius_block(const double *u, double *out)
 {
   const double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01, Lg3 = 2.857142874366239149e-01,
                Lg4 = 2.222219843214978396e-01, Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01,
@@ -92,7 +88,7 @@ RNG_CLONES static void rng_radius_block(const double *u, double *out)
 
 /* c, s = cos and sin of 2 pi u, u in (0, 1): u = q / 4 + r exactly, |r| <= 1/8, then fdlibm's
  * __kernel_sin and __kernel_cos at x = 2 pi r and the quadrant q. */
-RNG_CLONES static void rng_sincos_block(const double *u, double *c, double *s)
+WOW_CLONES static void rng_sincos_block(const double *u, double *c, double *s)
 {
   const double S1 = -1.66666666666666324348e-01, S2 = 8.33333333332248946124e-03, S3 = -1.98412698298579493134e-04,
                S4 = 2.75573137070700676789e-06, S5 = -2.50507602534068634195e-08, S6 = 1.58969099521155010221e-10;

@@ -6,6 +6,7 @@
 #pragma GCC optimize("O3")
 #endif
 #include "sort1d.h"
+#include "clones.h"
 #include "mem.h"
 
 #include <math.h>
@@ -36,10 +37,7 @@ void sort1d_work_free(struct sort1d_work *w)
  * compiler vectorises (AVX-512, AVX2 or plain x86-64 clones, picked at load time).  Equal values
  * share less[i]; taking indices in increasing order and the next free slot from less[i] on places
  * ties in index order: the stable rank. */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-static void sort1d_count_less(const double *c, size_t n, long *less)
+WOW_CLONES static void sort1d_count_less(const double *c, size_t n, long *less)
 {
   for (size_t i = 0; i < n; i++) {
     const double ci = c[i];
