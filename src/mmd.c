@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define MMD_THIN 4 /* d up to this: projections and gradient by loops, not dgemm (mmd_project_thin) */
+#define MMD_DISP_TILE 16 /* directions per block of the displacement product (mmd_displacements_gram) */
 
 static long mmd_min(long a, long b) { return a < b ? a : b; }
 static long mmd_max(long a, long b) { return a > b ? a : b; }
@@ -35,17 +36,17 @@ static void mmd_alloc_gram(struct mmd *m)
     m->gram = qgrid_init(&m->qg, cl->bsize, cl->nc, qgrid_cap(cl->bsize, cl->nc)) > 0;
     m->row = m->qg.G;
   }
-  if (m->gram && m->row > 0) {
+  if (!m->gram) return;
+  const size_t nsrc = (size_t)(m->s1 - m->j0), tile = (size_t)MMD_DISP_TILE;
+  if (m->row > 0) {
     m->E = WOW_NEW(double, (size_t)cl->nc * (size_t)m->Lb * (size_t)m->row + 1, "rows of the GEMM form");
-    m->Yg = WOW_NEW(double, (size_t)(m->s1 - m->j0) * (size_t)m->Lb * (size_t)m->row + 1, "displacement sums on those rows");
+    m->Asorted = WOW_NEW(double, nsrc * tile * (size_t)m->nmax + 1, "displacement sums per atom, one block");
   }
-  if (m->gram) {
-    m->G = WOW_NEW(double, nown * (size_t)cl->nc + 1, "Gram rows");
-    m->norm2 = WOW_NEW(double, (size_t)cl->nc, "squared norms");
-    m->W = WOW_NEW(double, (size_t)(m->s1 - m->j0) * (size_t)cl->nc + 1, "displacement weights");
-    m->Asorted = WOW_NEW(double, (size_t)m->Lb * (size_t)m->ns + 1, "sorted displacement sums");
-    m->near = WOW_ZNEW(unsigned char, nown * (size_t)cl->nc + 1, "near pairs");
-  }
+  m->Yg = WOW_NEW(double, nsrc * tile * (size_t)(m->row > 0 ? m->row : m->nmax) + 1, "displacement sums, one block of directions");
+  m->G = WOW_NEW(double, nown * (size_t)cl->nc + 1, "Gram rows");
+  m->norm2 = WOW_NEW(double, (size_t)cl->nc, "squared norms");
+  m->W = WOW_NEW(double, nsrc * (size_t)cl->nc + 1, "displacement weights");
+  m->near = WOW_ZNEW(unsigned char, nown * (size_t)cl->nc + 1, "near pairs");
 }
 
 static void mmd_alloc(struct mmd *m)
@@ -66,7 +67,8 @@ static void mmd_alloc(struct mmd *m)
   comm_gather_layout(counts, m->grid->Pc, &m->gcount, &m->gdispl);
   free(counts);
   m->theta = WOW_NEW(double, (size_t)m->Lb * d, "directions");
-  if (!m->set.single) m->proj = WOW_NEW(double, (size_t)m->Lb * (size_t)(m->ns + m->ntb), "projections");
+  const int thin = d <= MMD_THIN && !m->set.single;
+  if (!m->set.single && !thin) m->proj = WOW_NEW(double, (size_t)m->Lb * (size_t)(m->ns + m->ntb), "projections");
   m->sorted = WOW_NEW(double, (size_t)m->soff[cl->nc], "sorted projections");
   m->perm = WOW_NEW(int, (size_t)m->Lb * (size_t)m->ns + (size_t)m->nmax, "sort permutations");
   m->S = WOW_ZNEW(double, nown * (size_t)cl->nc, "SW row sums");
@@ -92,10 +94,9 @@ static void mmd_alloc(struct mmd *m)
     m->projf = WOW_NEW(float, (size_t)m->Lb * (size_t)(m->ns + m->ntb) + 1, "projections (float)");
     m->Af = WOW_NEW(float, (size_t)m->Lb * (size_t)m->ns + 1, "displacement sums (float)");
     m->gradf = WOW_NEW(float, (size_t)m->ns * d + 1, "gradient (float)");
-    m->slice = WOW_NEW(double, (size_t)m->nmax + 1, "projections of one class and direction");
   }
-  if (d <= MMD_THIN && !m->set.single)
-    m->thin = WOW_NEW(double, d * (size_t)mmd_max(mmd_max(m->ns, m->ntb), 1), "transposed rows (small d)");
+  if (m->set.single || thin) m->slice = WOW_NEW(double, (size_t)m->nmax + 1, "projections of one class and direction");
+  if (thin) m->thin = WOW_NEW(double, d * (size_t)(m->ns + m->ntb) + 1, "transposed rows (small d)");
   m->req = WOW_NEW(MPI_Request, (size_t)(m->s1 - m->j0) + 1, "gradient requests");
   sort1d_work_init(&m->sw, (size_t)m->nmax);
   mmd_alloc_gram(m);
@@ -185,18 +186,20 @@ static void mmd_project_single(struct mmd *m, const double *x, const double *yb)
 }
 
 /* d <= MMD_THIN: a GEMM of inner dimension d is an outer product that OpenBLAS packs for nothing
- * (rings, d = 2: 0.2 ms of dgemm for 0.5 MFLOP); plain loops on the transposed rows (xt, d x rows)
- * vectorise over the rows instead.  Projections: out[l][i] = sum_t theta[l][t] xt[t][i]. */
-static void mmd_project_thin(const double *theta, long Lb, int d, const double *x, long n, double *xt, double *out, long ld)
+ * (rings, d = 2: 0.2 ms of dgemm for 0.5 MFLOP), and the projections cost less to compute than to
+ * store: the rows are transposed here (xt, d x all rows: sources, then targets) and each (class,
+ * direction) is projected in mmd_sort, just before its sort, by loops vectorised over the rows. */
+static void mmd_transpose_thin(const double *x, long n, int d, double *xt, long ld)
 {
   for (long i = 0; i < n; i++)
-    for (int t = 0; t < d; t++) xt[(size_t)t * (size_t)n + (size_t)i] = x[(size_t)i * (size_t)d + (size_t)t];
-  for (long l = 0; l < Lb; l++) {
-    const double *th = theta + (size_t)l * (size_t)d;
-    double *o = out + (size_t)l * (size_t)ld;
-    memset(o, 0, (size_t)n * sizeof *o);
-    for (int t = 0; t < d; t++) gram_axpy(th[t], xt + (size_t)t * (size_t)n, n, o);
-  }
+    for (int t = 0; t < d; t++) xt[(size_t)t * (size_t)ld + (size_t)i] = x[(size_t)i * (size_t)d + (size_t)t];
+}
+
+/* out[i] = sum_t theta[t] xt[t][i], i < n (rows ld apart). */
+static void mmd_project_thin(const double *theta, int d, const double *xt, long ld, long n, double *out)
+{
+  memset(out, 0, (size_t)n * sizeof *out);
+  for (int t = 0; t < d; t++) gram_axpy(theta[t], xt + (size_t)t * (size_t)ld, n, out);
 }
 
 static void mmd_project(struct mmd *m, const double *x, const double *yb)
@@ -208,8 +211,8 @@ static void mmd_project(struct mmd *m, const double *x, const double *yb)
     return;
   }
   if (m->thin) {
-    mmd_project_thin(m->theta, Lb, d, x, m->ns, m->thin, m->proj, ld);
-    mmd_project_thin(m->theta, Lb, d, yb, m->ntb, m->thin, m->proj + m->ns, ld);
+    mmd_transpose_thin(x, m->ns, d, m->thin, ld);
+    mmd_transpose_thin(yb, m->ntb, d, m->thin + m->ns, ld);
     return;
   }
   if (m->ns > 0)
@@ -237,11 +240,10 @@ static int mmd_sort(struct mmd *m)
     const long n = m->cl->bsize[j];
     for (long l = l0; l < mmd_min(l0 + MMD_SORT_TILE, m->Lb); l++) {
       const size_t at = (size_t)l * (size_t)ld + (size_t)m->col[j];
-      const double *v = m->proj + at;
-      if (m->set.single) { /* widened here, one slice at a time, while it is in cache */
-        convert_to_double(m->projf + at, (size_t)n, m->slice);
-        v = m->slice;
-      }
+      const double *v = m->slice;
+      if (m->set.single) convert_to_double(m->projf + at, (size_t)n, m->slice); /* widened here, while it is in cache */
+      else if (m->thin) mmd_project_thin(m->theta + (size_t)l * m->cl->d, (int)m->cl->d, m->thin + m->col[j], ld, n, m->slice);
+      else v = m->proj + at;
       bad |= sort1d(v, (size_t)n, m->sorted + m->soff[j] + l * n, mmd_perm(m, j, l), &m->sw) != 0;
     }
   }
@@ -302,8 +304,10 @@ static void mmd_row_costs_gram(struct mmd *m)
   long K;
   double div;
   const double *rows = mmd_gram_rows(m, &K, &div);
-  gram_norms(rows, nc, K, m->norm2);
   if (K > 0) gram_rows(rows, nc, K, m->j0, nown, m->G);
+  if (K > 0 && nown == nc) /* all rows here: the norms are the diagonal (gram_norms' bits up to GRAM_FEW rows) */
+    for (int j = 0; j < nc; j++) m->norm2[j] = m->G[(size_t)j * (size_t)nc + (size_t)j];
+  else gram_norms(rows, nc, K, m->norm2);
   for (int j = m->j0; j < m->j1; j++) {
     double *row = m->S + (size_t)(j - m->j0) * (size_t)nc;
     const double *g = m->G + (size_t)(j - m->j0) * (size_t)nc;
@@ -371,14 +375,13 @@ static double mmd_local_F(const struct mmd *m)
  * acc = sum_k a_ck (t - s_k) = (sum_k a_ck) t - sum_k a_ck s_k: one product W E with
  * W[c][c] = sum_k a_ck and W[c][k] = -a_ck (on the merged grid, then reduced to c's atoms), then
  * un-sorted into A.  Near pairs (pass 1) would cancel badly in that form (a_ck is large where s_k
- * is close to t): they are added difference-first instead. */
-static void mmd_displacements_gram(struct mmd *m)
+ * is close to t): they are added difference-first instead.  Block by block of MMD_DISP_TILE
+ * directions, so that the sums are un-sorted while they are in cache. */
+static void mmd_displacement_weights(struct mmd *m)
 {
   const struct wow_clouds *cl = m->cl;
   const struct kernel *K = &m->set.kernel;
-  const int nc = cl->nc, nsrc = m->s1 - m->j0;
-  const long Kd = m->Lb * (m->E ? m->row : cl->bsize[0]);
-  if (nsrc == 0 || Kd == 0) return;
+  const int nc = cl->nc;
   for (int c = m->j0; c < m->s1; c++) {
     const double *row = m->S + (size_t)(c - m->j0) * (size_t)nc;
     const unsigned char *near = m->near + (size_t)(c - m->j0) * (size_t)nc;
@@ -390,35 +393,51 @@ static void mmd_displacements_gram(struct mmd *m)
     }
     w[c] = diag;
   }
-  if (!m->E) gram_combine(m->W, nsrc, m->sorted, nc, Kd, m->Asorted);
-  else {
-    gram_combine(m->W, nsrc, m->E, nc, Kd, m->Yg);
+}
+
+/* Class c's sums on directions [lb, lb + nl) from its row y of the block's product (nl x row
+ * values), per atom: y itself (one size), reduced from the merged grid, or from the levels. */
+static double *mmd_block_sums(struct mmd *m, int c, long lb, long nl, double *y)
+{
+  const long n = m->cl->size[c];
+  if (!m->E) return y;
+  double *accs = m->Asorted + (size_t)(c - m->j0) * (size_t)MMD_DISP_TILE * (size_t)m->nmax;
+  if (m->set.estimator != MMD_QUANTILE) { qgrid_reduce(&m->qg, m->qg.which[c], y, nl, accs); return accs; }
+  for (long r = 0; r < nl * n; r++) accs[r] = 0.0;
+  for (long l = 0; l < nl; l++)
+    ot1d_quant_disp_levels((size_t)n, y + l * m->row, m->levels + (size_t)(lb + l) * (size_t)m->set.Q, m->set.Q, 1.0, m->dq, accs + l * n);
+  return accs;
+}
+
+static void mmd_displacements_gram(struct mmd *m)
+{
+  const struct wow_clouds *cl = m->cl;
+  const struct kernel *K = &m->set.kernel;
+  const int nc = cl->nc, nsrc = m->s1 - m->j0;
+  const long row = m->E ? m->row : cl->bsize[0], Kd = m->Lb * row;
+  const double *rows = m->E ? m->E : m->sorted;
+  if (nsrc == 0 || Kd == 0) return;
+  mmd_displacement_weights(m);
+  for (long lb = 0; lb < m->Lb; lb += MMD_DISP_TILE) {
+    const long nl = mmd_min(MMD_DISP_TILE, m->Lb - lb);
+    gram_combine(m->W, nsrc, rows + lb * row, Kd, nc, nl * row, m->Yg);
     for (int c = m->j0; c < m->s1; c++) {
-      const double *y = m->Yg + (size_t)(c - m->j0) * (size_t)Kd;
-      double *accs = m->Asorted + m->soff[c] - m->soff[m->j0];
+      const double *srow = m->S + (size_t)(c - m->j0) * (size_t)nc;
+      const unsigned char *near = m->near + (size_t)(c - m->j0) * (size_t)nc;
       const long n = cl->size[c];
-      if (m->set.estimator != MMD_QUANTILE) { qgrid_reduce(&m->qg, m->qg.which[c], y, m->Lb, accs); continue; }
-      for (long r = 0; r < m->Lb * n; r++) accs[r] = 0.0;
-      for (long l = 0; l < m->Lb; l++)
-        ot1d_quant_disp_levels((size_t)n, y + l * m->row, m->levels + (size_t)l * (size_t)m->set.Q, m->set.Q, 1.0, m->dq, accs + l * n);
-    }
-  }
-  for (int c = m->j0; c < m->s1; c++) {
-    const double *row = m->S + (size_t)(c - m->j0) * (size_t)nc;
-    const unsigned char *near = m->near + (size_t)(c - m->j0) * (size_t)nc;
-    const long n = cl->size[c];
-    double *accs = m->Asorted + m->soff[c] - m->soff[m->j0];
-    for (int k = 0; k < nc; k++) {
-      if (!near[k]) continue;
-      double a = (k < cl->C ? 1.0 : -1.0) * cl->weight[k] * 2.0 * kernel_dphi(K, row[k]);
-      if (a != 0.0)
-        for (long l = 0; l < m->Lb; l++) mmd_pair_disp(m, c, k, l, 2, a, accs + l * n);
-    }
-    for (long l = 0; l < m->Lb; l++) {
-      const int *perm = mmd_perm(m, c, l);
-      const double *acc = accs + l * n;
-      double *Arow = m->A + (size_t)l * (size_t)m->ns + (size_t)m->col[c];
-      for (long r = 0; r < n; r++) Arow[perm[r]] = acc[r];
+      double *accs = mmd_block_sums(m, c, lb, nl, m->Yg + (size_t)(c - m->j0) * (size_t)(nl * row));
+      for (int k = 0; k < nc; k++) {
+        if (!near[k]) continue;
+        double a = (k < cl->C ? 1.0 : -1.0) * cl->weight[k] * 2.0 * kernel_dphi(K, srow[k]);
+        if (a != 0.0)
+          for (long l = 0; l < nl; l++) mmd_pair_disp(m, c, k, lb + l, 2, a, accs + l * n);
+      }
+      for (long l = 0; l < nl; l++) {
+        const int *perm = mmd_perm(m, c, lb + l);
+        const double *acc = accs + l * n;
+        double *Arow = m->A + (size_t)(lb + l) * (size_t)m->ns + (size_t)m->col[c];
+        for (long r = 0; r < n; r++) Arow[perm[r]] = acc[r];
+      }
     }
   }
 }

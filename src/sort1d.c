@@ -88,7 +88,8 @@ int sort1d_rank_portable(const double *v, size_t n, double *sorted, int *perm)
 
 /* AVX-512BW path.  Each value gets a 16-bit key, floor((v - min) * 65534 / (max - min)): equal
  * values get equal keys and the map is monotone, so ranking (key, index) and then sorting each
- * run of equal keys by value gives the stable order.  The ranks count 32 keys per compare. */
+ * run of equal keys by value gives the stable order.  The counts #{j : k_j < k_i} take 32 keys
+ * per compare; shared keys (detected from their sum) are then placed in index order. */
 
 /* The keys, twice: key16 (padded with 0xFFFF to a multiple of 32, for the lanes) and key32 (the
  * key in both halves, for broadcasts that need no shuffle).  Returns -1 when a value is NaN. */
@@ -120,48 +121,33 @@ SORT1D_AVX512 static int sort1d_keys(const double *v, size_t n, uint16_t *key16,
   return 0;
 }
 
-/* Counts for j in [j0, j1) into the R accumulators a; when w >= 0, j walks through the lanes of
- * register w, whose threshold t drops lane by lane (see sort1d_rank_pass). */
+/* One pass over the lanes [i0, i0 + 32 R): less_i = #{j : k_j < k_i}, 32 lanes per compare
+ * (padding lanes hold 0xFFFF: their counts are not used). */
 SORT1D_AVX512 static inline __attribute__((always_inline)) void
-sort1d_rank_span(const uint32_t *key32, size_t j0, size_t j1, const int R, const int w, size_t lane0, __m512i *t, __m512i *a)
-{
-  const __m512i one = _mm512_set1_epi16(1);
-  for (size_t j = j0; j < j1; j++) {
-    if (w >= 0) t[w] = _mm512_mask_sub_epi16(t[w], (__mmask32)1 << (j - lane0), t[w], one);
-    const __m512i kj = _mm512_set1_epi32((int)key32[j]);
-    for (int r = 0; r < R; r++) a[r] = _mm512_mask_add_epi16(a[r], _mm512_cmplt_epu16_mask(kj, t[r]), a[r], one);
-  }
-}
-
-/* One pass over the lanes [i0, i0 + 32 R): rank_i = #{j < i : k_j <= k_i} + #{j > i : k_j < k_i},
- * as k_j < t_i with t_i = k_i + [j < i] (keys <= 65534, so t does not wrap for real lanes). */
-SORT1D_AVX512 static inline __attribute__((always_inline)) void
-sort1d_rank_pass(const uint16_t *key16, const uint32_t *key32, size_t n, size_t i0, const int R, uint16_t *rank)
+sort1d_rank_pass(const uint16_t *key16, const uint32_t *key32, size_t n, size_t i0, const int R, uint16_t *less)
 {
   const __m512i one = _mm512_set1_epi16(1);
   __m512i t[4], a[4];
   for (int r = 0; r < R; r++) {
-    t[r] = _mm512_add_epi16(_mm512_loadu_si512((const void *)(key16 + i0 + 32 * (size_t)r)), one);
+    t[r] = _mm512_loadu_si512((const void *)(key16 + i0 + 32 * (size_t)r));
     a[r] = _mm512_setzero_si512();
   }
-  sort1d_rank_span(key32, 0, i0, R, -1, 0, t, a);
-  for (int w = 0; w < R; w++) {
-    const size_t l0 = i0 + 32 * (size_t)w, l1 = l0 + 32 < n ? l0 + 32 : n;
-    sort1d_rank_span(key32, l0, l1, R, w, l0, t, a);
+  for (size_t j = 0; j < n; j++) {
+    const __m512i kj = _mm512_set1_epi32((int)key32[j]);
+    for (int r = 0; r < R; r++) a[r] = _mm512_mask_add_epi16(a[r], _mm512_cmplt_epu16_mask(kj, t[r]), a[r], one);
   }
-  if (i0 + 32 * (size_t)R < n) sort1d_rank_span(key32, i0 + 32 * (size_t)R, n, R, -1, 0, t, a);
-  for (int r = 0; r < R; r++) _mm512_storeu_si512((void *)(rank + i0 + 32 * (size_t)r), a[r]);
+  for (int r = 0; r < R; r++) _mm512_storeu_si512((void *)(less + i0 + 32 * (size_t)r), a[r]);
 }
 
-SORT1D_AVX512 static void sort1d_rank_keys(const uint16_t *key16, const uint32_t *key32, size_t n, uint16_t *rank)
+SORT1D_AVX512 static void sort1d_rank_keys(const uint16_t *key16, const uint32_t *key32, size_t n, uint16_t *less)
 {
   const size_t n32 = (n + 31) & ~(size_t)31;
   size_t i0 = 0;
-  for (; i0 + 128 <= n32; i0 += 128) sort1d_rank_pass(key16, key32, n, i0, 4, rank);
+  for (; i0 + 128 <= n32; i0 += 128) sort1d_rank_pass(key16, key32, n, i0, 4, less);
   switch ((n32 - i0) / 32) {
-  case 3: sort1d_rank_pass(key16, key32, n, i0, 3, rank); break;
-  case 2: sort1d_rank_pass(key16, key32, n, i0, 2, rank); break;
-  case 1: sort1d_rank_pass(key16, key32, n, i0, 1, rank); break;
+  case 3: sort1d_rank_pass(key16, key32, n, i0, 3, less); break;
+  case 2: sort1d_rank_pass(key16, key32, n, i0, 2, less); break;
+  case 1: sort1d_rank_pass(key16, key32, n, i0, 1, less); break;
   default: break;
   }
 }
@@ -186,18 +172,36 @@ SORT1D_AVX512 static void sort1d_fix_runs(double *sorted, int *perm, size_t n)
   }
 }
 
+/* The counts less_i are the ranks unless keys are shared: a group of g equal keys has less = p
+ * for all, where its ranks are p .. p + g - 1 (so the sum of the counts falls short of
+ * n (n - 1) / 2 exactly when keys are shared).  Then the slots are taken in index order from
+ * less_i on, the next free one each time: the stable order of the keys. */
+static void sort1d_place_ties(const uint16_t *less, size_t n, int *inv)
+{
+  unsigned char used[SORT1D_RANK_MAX];
+  memset(used, 0, n);
+  for (size_t i = 0; i < n; i++) {
+    size_t r = less[i];
+    while (used[r]) r++;
+    used[r] = 1;
+    inv[r] = (int)i;
+  }
+}
+
 SORT1D_AVX512 static int sort1d_rank_avx512(const double *v, size_t n, double *sorted, int *perm)
 {
-  uint16_t key16[SORT1D_RANK_MAX], rank[SORT1D_RANK_MAX];
+  uint16_t key16[SORT1D_RANK_MAX], less[SORT1D_RANK_MAX];
   uint32_t key32[SORT1D_RANK_MAX];
   if (sort1d_keys(v, n, key16, key32) != 0) {
     for (size_t i = 0; i < n; i++) { perm[i] = (int)i; sorted[i] = v[i]; }
     return -1;
   }
-  sort1d_rank_keys(key16, key32, n, rank);
+  sort1d_rank_keys(key16, key32, n, less);
   /* scatter into a local inverse (in L1), then write the outputs in order: streams, not scatters */
   int inv[SORT1D_RANK_MAX];
-  for (size_t i = 0; i < n; i++) inv[rank[i]] = (int)i;
+  size_t sum = 0;
+  for (size_t i = 0; i < n; i++) { inv[less[i]] = (int)i; sum += less[i]; }
+  if (sum != n * (n - 1) / 2) sort1d_place_ties(less, n, inv);
   for (size_t r = 0; r < n; r += 8) {
     const __mmask8 in = (__mmask8)(n - r >= 8 ? 0xFF : (1u << (n - r)) - 1);
     const __m256i ix = _mm256_maskz_loadu_epi32(in, inv + r);

@@ -33,6 +33,13 @@ static void check_size(int nrows, long K)
       assert_true(fabs(G[i * nrows + k] - ref) <= 1e-14 * mag);
       assert_true(G[i * nrows + k] == G[k * nrows + i]); /* symmetric to the bit */
     }
+  double *norm2 = malloc((size_t)nrows * sizeof *norm2);
+  gram_norms(S, nrows, K, norm2);
+  for (int i = 0; i < nrows; i++) {
+    if (nrows <= GRAM_FEW) assert_true(norm2[i] == G[(size_t)i * (size_t)nrows + (size_t)i]); /* the diagonal's bits */
+    else assert_true(fabs(norm2[i] - G[(size_t)i * (size_t)nrows + (size_t)i]) <= 1e-14 * norm2[i]);
+  }
+  free(norm2);
   /* rows [r0, r0 + nr) alone: the same bits as within all rows (split over class groups) */
   for (int r0 = 0; r0 < nrows; r0 += 2) {
     const int nr = nrows - r0 < 3 ? nrows - r0 : 3;
@@ -47,21 +54,31 @@ static void check_size(int nrows, long K)
     free(Gp);
   }
   const int nw = (nrows + 1) / 2;
-  gram_combine(W, nw, S, nrows, K, Y);
+  gram_combine(W, nw, S, K, nrows, K, Y);
   for (int c = 0; c < nw; c++)
     for (long t = 0; t < K; t++) {
       double ref = 0, mag = 0;
       for (int k = 0; k < nrows; k++) { ref += W[c * nrows + k] * S[k * K + t]; mag += fabs(W[c * nrows + k] * S[k * K + t]); }
       assert_true(fabs(Y[c * K + t] - ref) <= 1e-14 * mag);
     }
-  free(S); free(G); free(W); free(Y);
+  /* a window of columns [t0, t0 + kw) (the displacement sums, block of directions by block) */
+  const long t0 = K / 3, kw = K - t0 > 1 ? (K - t0) / 2 + 1 : K - t0;
+  double *Yw = malloc((size_t)nw * (size_t)kw * sizeof *Yw);
+  gram_combine(W, nw, S + t0, K, nrows, kw, Yw);
+  for (int c = 0; c < nw; c++)
+    for (long t = 0; t < kw; t++) {
+      double ref = 0, mag = 0;
+      for (int k = 0; k < nrows; k++) { ref += W[c * nrows + k] * S[k * K + t0 + t]; mag += fabs(W[c * nrows + k] * S[k * K + t0 + t]); }
+      assert_true(fabs(Yw[c * kw + t] - ref) <= 1e-14 * mag);
+    }
+  free(S); free(G); free(W); free(Y); free(Yw);
 }
 
 static void test_gram(void **state)
 {
   (void)state;
   static const int rows[] = { 1, 2, 5, GRAM_FEW, GRAM_FEW + 1, 30 };
-  static const long len[] = { 1, 7, 8, 511, 512, 1300 };
+  static const long len[] = { 1, 7, 8, 33, 511, 512, 1300 };
   for (size_t a = 0; a < sizeof rows / sizeof rows[0]; a++)
     for (size_t b = 0; b < sizeof len / sizeof len[0]; b++) check_size(rows[a], len[b]);
 }

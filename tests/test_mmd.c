@@ -269,21 +269,21 @@ static void test_gram_vs_loops(MPI_Comm world, int Pc, const long *sizes, int du
   double F[2], *grad[2], S[2][36];
   const long N = sizes[0] + sizes[1] + sizes[2], M = sizes[3] + sizes[4] + sizes[5];
   for (int loops = 0; loops < 2; loops++) {
-    struct problem p = { .C = 3, .C2 = 3, .d = 5, .L = 13, .weights = { 1, 2, 3, 1, 1, 2 } };
+    struct problem p = { .C = 3, .C2 = 3, .d = 5, .L = 37, .weights = { 1, 2, 3, 1, 1, 2 } };
     memcpy(p.sizes, sizes, 6 * sizeof *sizes);
     struct mmd_setup set = { .estimator = form == FORM_LEVELS ? MMD_QUANTILE : MMD_EXACT, .Q = 10, .seed = 1, .force_loops = loops };
     kernel_init(&set.kernel, "riesz", 0, 1);
-    double levels[13 * 10];
-    for (int i = 0; i < 130; i++) levels[i] = fmod(0.137 * i + 0.05, 1.0);
+    double levels[37 * 10]; /* 37 directions: blocks of 16, 16 and 5 in pass 2 */
+    for (int i = 0; i < 370; i++) levels[i] = fmod(0.137 * i + 0.05, 1.0);
     set.fixed_levels = levels;
     p.X = WOW_NEW(double, (size_t)N * 5, "X");
     p.Y = WOW_NEW(double, (size_t)M * 5, "Y");
-    p.theta = WOW_NEW(double, 13 * 5, "theta");
+    p.theta = WOW_NEW(double, 37 * 5, "theta");
     fill_random(p.X, (size_t)N * 5, 7, 1.0);
     fill_random(p.Y, (size_t)M * 5, 8, 1.0);
     for (long i = 0; i < sizes[0] * dup * 5; i++) /* target 0 within 1e-9 of source 0 */
       p.Y[i] = p.X[(i / (5 * dup)) * 5 + i % 5] + 1e-9 * p.Y[i];
-    rng_directions(9, 0, 0, 13, 5, p.theta);
+    rng_directions(9, 0, 0, 37, 5, p.theta);
     problem_init(&p, world, Pc, &set);
     CHECK(p.m.gram == (!loops && form != FORM_LOOPS), "the GEMM form was %s", p.m.gram ? "used" : "not used");
     CHECK(loops || (p.m.qg.G > 0) == (form == FORM_GRID), "merged grid of %ld intervals (sizes %ld ...)", p.m.qg.G, sizes[0]);
