@@ -61,4 +61,6 @@ cp results.tsv before.tsv
   fail "distill row appended to a transfer table"
 grep -q "results.tsv: line 1: its columns differ from this distill row's" err.txt || { cat err.txt; fail "mixed table: unclear error"; }
 cmp -s before.tsv results.tsv || fail "mixed table: results.tsv changed"
+"$PYTHON3" "$SRCDIR/postprocess/transfer_eval" distill --mode distill --test test.h5 --epochs 0 > de.txt 2>&1 && fail "--epochs 0 accepted"
+grep -q "epochs 0: must be at least 1" de.txt || { cat de.txt; fail "--epochs 0: unclear error"; }
 echo "ok distillation"
