@@ -127,7 +127,9 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     comm_barrier(world);
     double t = comm_wtime();
     mmd_eval(&m, k, x, y, g, &res);
+    timer_start(&tm, TIMER_UPDATE);
     flow_update(&rule, x, v, g, (size_t)m.ns * d);
+    timer_stop(&tm, TIMER_UPDATE);
     comm_barrier(world);
     if (k >= c->warmup) ms[k - c->warmup] = 1e3 * (comm_wtime() - t);
   }
