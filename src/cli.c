@@ -289,7 +289,8 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t len)
   err[0] = '\0';
   if (argc < 2) { snprintf(err, len, "command line: no deck given (see wowflow --help)"); return -1; }
   const char *a = argv[1];
-  if (!strcmp(a, "--help") || !strcmp(a, "-h")) { c->cmd = CLI_HELP; return 0; }
+  for (int i = 1; i < argc; i++) /* `wowflow bench --help` as well as `wowflow --help` */
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { c->cmd = CLI_HELP; return 0; }
   if (!strcmp(a, "--version")) { c->cmd = CLI_VERSION; return 0; }
   if (!strcmp(a, "--reference-deck")) { c->cmd = CLI_REFERENCE; return 0; }
   if (!strcmp(a, "grad")) { c->cmd = CLI_GRAD; return cli_grad(argc, argv, 2, c, err, len); }

@@ -31,6 +31,11 @@ grep -q "deck good.deck is valid" check.txt || fail "check-deck did not confirm"
 grep -q "run.steps *= 3 *\[deck line 3\]" check.txt || fail "check-deck does not show the value sources"
 [ ! -d never-run ] || fail "--check-deck created the run directory"
 
+for sub in "" run bench grad import compare; do # --help after any subcommand: the usage, status 0
+  "$WOWFLOW" $sub --help > help.txt 2>&1 || { cat help.txt; fail "wowflow $sub --help: exit status $?"; }
+  grep -q "^usage:" help.txt || fail "wowflow $sub --help: no usage"
+done
+
 printf '%sstep = 3\n' "$base" > unknown.deck
 expect_fail unknown_key "unknown.deck:8: key 'target.step': unknown key" "$WOWFLOW" unknown.deck
 printf '[run]\ndir = never-run\nsteps = 3\nstesp = 4\n[source]\nkind = noise\n[target]\nkind = rings\n' > typo.deck
