@@ -183,6 +183,11 @@ static int ckpt_write_state(hid_t f, const struct wow_run *r, long step, const c
   rc |= h5io_write_array(f, "/state/class_weights", H5T_NATIVE_DOUBLE, 1, &C, cl->weight, r->rank == 0);
   rc |= h5io_write_array(f, "/history/F", H5T_NATIVE_DOUBLE, 1, &hn, r->hist_F, r->rank == 0);
   rc |= h5io_write_array(f, "/history/grad_norm", H5T_NATIVE_DOUBLE, 1, &one, r->hist_gnorm, r->rank == 0);
+  if (r->align_step0 >= 0) { /* the first step's class costs, so that a restarted run reports the same */
+    long dims[2] = { cl->C, cl->C2 };
+    rc |= h5io_write_array(f, "/align/cost_initial", H5T_NATIVE_DOUBLE, 2, dims, r->align_cost0, r->rank == 0);
+    rc |= h5io_attr_long(f, "/align/cost_initial", "step", r->align_step0);
+  }
   free(labels);
   if (r->method != BL_WOW) rc |= ckpt_write_baseline(f, r, writer);
   rc |= output_write_meta(f, r, "checkpoint", CKPT_FORMAT_VERSION, step);
@@ -353,6 +358,11 @@ static int ckpt_load(struct wow_run *r, const char *path, const struct ckpt_head
   if (h->step > 0) {
     ok = ok && h5io_read_all_double(f, "/history/F", (size_t)h->step, r->hist_F, err, sizeof err) == 0;
     ok = ok && h5io_read_all_double(f, "/history/grad_norm", (size_t)h->step, r->hist_gnorm, err, sizeof err) == 0;
+  }
+  if (ok && h5io_exists(f, "/align/cost_initial")) { /* absent in files of older builds: taken at the restart step */
+    ok = h5io_read_all_double(f, "/align/cost_initial", (size_t)r->cl.C * (size_t)r->cl.C2, r->align_cost0, err, sizeof err) == 0 &&
+         h5io_read_attr_long(f, "/align/cost_initial", "step", &r->align_step0) == 0 && r->align_step0 >= 0 && r->align_step0 <= h->step;
+    if (!ok && !err[0]) snprintf(err, sizeof err, "/align/cost_initial: no valid step attribute");
   }
   if (!comm_all_ok(r->world, ok)) {
     if (f >= 0) h5io_close(f);

@@ -1,5 +1,5 @@
 /* cmd_compare.c -- 'wowflow compare A.h5 B.h5': are two runs the same?  Compares /flow/particles,
- * /flow/labels, /history/F (and /flow/embedding when both have it); a dataset passes when max|a - b| <= atol + rtol * max|b|.
+ * /flow/labels, /history/F (and /flow/embedding, /align/cost, /align/cost_initial when both have them); a dataset passes when max|a - b| <= atol + rtol * max|b|.
  * Rank 0 reads both files; the verdict is broadcast (exit status 0 same, 1 different). */
 #include <config.h>
 #include "commands.h"
@@ -56,9 +56,9 @@ int cmd_compare(const struct cli *c, MPI_Comm world)
     else if (fb < 0) snprintf(msg, sizeof msg, "%s: cannot open as an HDF5 file", c->b);
     else {
       printf("comparing %s with %s (rtol %g, atol %g)\n", c->a, c->b, c->rtol, c->atol);
-      const char *names[] = { "/flow/particles", "/flow/labels", "/history/F", "/flow/embedding" };
-      const int both = h5io_exists(fa, names[3]) && h5io_exists(fb, names[3]); /* the baselines' label embedding */
-      for (int i = 0; i < 3 + both && !msg[0]; i++) {
+      const char *names[] = { "/flow/particles", "/flow/labels", "/history/F", "/flow/embedding", "/align/cost", "/align/cost_initial" };
+      for (int i = 0; i < 6 && !msg[0]; i++) {
+        if (i >= 3 && !(h5io_exists(fa, names[i]) && h5io_exists(fb, names[i]))) continue; /* optional: when both have it */
         int rc = compare_dataset(fa, fb, c, names[i], msg, sizeof msg);
         if (rc > 0) differ = 1;
       }

@@ -116,7 +116,8 @@ static int output_alignment(hid_t f, const struct wow_run *r, const double *cost
   rc |= h5io_attr_double(f, "/align/cost", "assignment_total", total);
   rc |= h5io_attr_double(f, "/align/cost_initial", "assignment_total", total0);
   rc |= h5io_attr_string(f, "/align/cost", "statistic", r->mmd.set.kernel.p == 1 ? "SW_1" : "SW_2^2");
-  if (C <= C2) log_msg(&r->log, "class alignment (Hungarian, SW costs): total cost %.6g at the end, %.6g at step %ld", total, total0, r->step0);
+  rc |= h5io_attr_long(f, "/align/cost_initial", "step", r->align_step0);
+  if (C <= C2) log_msg(&r->log, "class alignment (Hungarian, SW costs): total cost %.6g at the end, %.6g at step %ld", total, total0, r->align_step0);
   free(match);
   free(m0);
   return rc;

@@ -259,7 +259,8 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
   run_fill(r);
   if (r->method != BL_WOW) run_baseline(r);
   r->hist_F = WOW_NEW(double, r->steps + 1, "loss history");
-  r->align_cost0 = WOW_ZNEW(double, (size_t)r->cl.C * (size_t)r->cl.C2, "initial alignment costs");
+  r->align_cost0 = WOW_ZNEW(double, (size_t)r->cl.C * (size_t)r->cl.C2 + 1, "initial alignment costs");
+  r->align_step0 = -1;
   r->hist_gnorm = WOW_NEW(double, r->steps + 1, "gradient history");
   run_banner(r);
   char *path = wow_asprintf("%s/progress.tsv", r->dir);
@@ -426,7 +427,10 @@ int run_flow(struct wow_run *r)
     run_check_finite(r, k, &res);
     r->hist_F[k] = res.F;
     r->hist_gnorm[k] = res.grad_norm;
-    if (k == r->step0) run_alignment_costs(r, r->align_cost0);
+    if (r->align_step0 < 0) { /* the first evaluation of the run (a restart reads them from its checkpoint) */
+      run_alignment_costs(r, r->align_cost0);
+      r->align_step0 = k;
+    }
     run_snapshot(r, k);
     if (k == r->steps) break; /* the last evaluation only measures F at x_steps */
     timer_start(&r->tm, TIMER_UPDATE);

@@ -49,7 +49,8 @@ struct wow_run {
   double elapsed0;          /* seconds of flow before this job (restarts) */
   double t_job;             /* comm_wtime() at the start of this job */
   uint64_t target_checksum; /* of the target rows, checked on restart */
-  double *align_cost0;      /* C x C2 SW statistics flowed class - target class at the first step */
+  double *align_cost0;      /* C x C2 SW statistics flowed class - target class at the first step of the run */
+  long align_step0;         /* the step they were taken at (-1: not yet; kept across restarts by the checkpoints) */
   long last_ckpt_step;      /* newest checkpoint written or restarted from (-1: none) */
 };
 
