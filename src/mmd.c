@@ -178,7 +178,10 @@ static void mmd_project_single(struct mmd *m, const double *x, const double *yb)
   const int d = (int)m->cl->d, Lb = (int)m->Lb, ld = (int)(m->ns + m->ntb);
   convert_to_float(m->theta, (size_t)Lb * (size_t)d, m->thetaf);
   convert_to_float(x, (size_t)m->ns * (size_t)d, m->xf);
-  convert_to_float(yb, (size_t)m->ntb * (size_t)d, m->yf);
+  if (m->ybatch || !m->yf_ready) { /* all target rows: the same at every call, converted once */
+    convert_to_float(yb, (size_t)m->ntb * (size_t)d, m->yf);
+    m->yf_ready = !m->ybatch;
+  }
   if (m->ns > 0)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)m->ns, d, 1.0f, m->thetaf, d, m->xf, d, 0.0f, m->projf, ld);
   if (m->ntb > 0)

@@ -71,6 +71,7 @@ struct mmd {
   unsigned char *near;      /* own rows x nc: pairs too close for the GEMM form, done difference-first */
   struct sort1d_work sw;
   float *thetaf, *xf, *yf, *projf, *Af, *gradf; /* single precision: GEMM operands and results */
+  int yf_ready;             /* single precision, no target minibatches: yf holds the target rows */
   MPI_Request *req;         /* overlap: one request per own source class */
   double F_local;
 };
@@ -78,7 +79,8 @@ struct mmd {
 void mmd_init(struct mmd *m, const struct mmd_setup *set, const struct wow_clouds *cl, const struct comm_grid *grid,
               const struct wow_part *part, struct timers *tm);
 void mmd_free(struct mmd *m);
-/* Collective.  x: own source rows (ns x d); y: own target rows (nt x d); grad: ns x d output. */
+/* Collective.  x: own source rows (ns x d); y: own target rows (nt x d), the same values at every
+ * call on this struct (single precision converts them once); grad: ns x d output. */
 void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double *grad, struct mmd_result *res);
 /* One line for the log: how the pairwise transports and the products run (the same on every rank). */
 void mmd_describe(const struct mmd *m, char *buf, size_t len);
