@@ -27,7 +27,7 @@ py "$P/plot_flow" rings --steps 0,10,40,80 -o flow.png --gif flow.gif > out.txt 
 grep -q "steps 0, 10, 40, 80" out.txt && grep -q "9 frames" out.txt || { cat out.txt; fail "plot_flow steps or frames"; }
 py "$P/plot_flow" img -o flow_pca.png > /dev/null || fail "plot_flow (PCA, d = 64)"
 py "$P/plot_images" img --target -o images.png > out.txt || fail "plot_images"
-grep -q "image 8x8" out.txt || { cat out.txt; fail "plot_images shape"; }
+grep -q "image 8x8; target rows: the aligned classes" out.txt || { cat out.txt; fail "plot_images shape or target alignment"; }
 py "$P/plot_sweep" sweep --param step.lr -o sweep.png > out.txt || fail "plot_sweep"
 grep -q "2 lines over step.lr" out.txt || { cat out.txt; fail "plot_sweep lines"; }
 py "$P/plot_timers" rings img -o timers.png > /dev/null || fail "plot_timers"
