@@ -99,7 +99,7 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   layout_clouds_uniform(&cl, C, C, (size_t)c->d, c->n, c->m, c->batch);
   char msg[WOW_ERRLEN] = "";
   int Pc = (int)c->class_groups;
-  if (Pc == 0) Pc = layout_auto_groups(&cl, c->L, P, &c->rates);
+  if (Pc == 0) Pc = layout_auto_groups(&cl, c->L, bench_qrow(c), P, &c->rates);
   else if (P % Pc || Pc > cl.nc) snprintf(msg, sizeof msg, "command line: --class-groups %d must divide %d ranks and be at most %d", Pc, P, cl.nc);
   comm_check_all(world, msg);
   struct comm_grid grid;
@@ -108,7 +108,7 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   layout_part_init(&part, &cl, c->L, grid.Pc, grid.Pl);
   struct timers tm;
   timer_reset(&tm);
-  struct mmd_setup set = { .estimator = strcmp(c->estimator, "quantile") ? MMD_EXACT : MMD_QUANTILE, .Q = 100, .L = c->L, .seed = 1,
+  struct mmd_setup set = { .estimator = strcmp(c->estimator, "quantile") ? MMD_EXACT : MMD_QUANTILE, .Q = BENCH_QUANTILES, .L = c->L, .seed = 1,
                            .single = strcmp(c->precision, "single") == 0, .overlap = c->overlap };
   if (kernel_init(&set.kernel, c->kernel, 0, 1.0)) snprintf(msg, sizeof msg, "command line: unknown kernel '%s'", c->kernel);
   comm_check_all(world, msg);
@@ -168,7 +168,7 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     for (int p = 0; p < TIMER_NPHASES; p++) printf("  %s %.3f", timer_name((enum timer_phase)p), phase_ms[p]);
     printf("\npeak resident memory per rank %.1f MB\n", rss);
     struct layout_cost model;
-    layout_model(&cl, c->L, P, grid.Pc, &c->rates, &model);
+    layout_model(&cl, c->L, bench_qrow(c), P, grid.Pc, &c->rates, &model);
     printf("cost model (docs/scaling.md; rates: GEMM %g GFLOP/s, pairwise %g, sort %g ns, %g us, %g GB/s): %.3f ms per step "
            "(compute %.3f, communication %.3f)\n", c->rates.gemm_gflops, c->rates.pair_gflops, c->rates.sort_ns, c->rates.latency_us,
            c->rates.bandwidth_gbs, 1e3 * model.total, 1e3 * model.compute, 1e3 * (model.gather + model.reduce));

@@ -7,11 +7,14 @@
 #include "layout.h"
 
 #include <stdio.h>
+#include <string.h>
+
+long bench_qrow(const struct cli *c) { return c->estimator && !strcmp(c->estimator, "quantile") ? BENCH_QUANTILES : 0; }
 
 static void model_row(FILE *md, FILE *tsv, const struct cli *c, const struct wow_clouds *cl, long P, int Pc, int pick, double t1)
 {
   struct layout_cost k;
-  layout_model(cl, c->L, (int)P, Pc, &c->rates, &k);
+  layout_model(cl, c->L, bench_qrow(c), (int)P, Pc, &c->rates, &k);
   const double eff = t1 / ((double)P * k.total);
   fprintf(md, "| %ld | %d x %ld%s | %.3g | %.3g | %.3g | %.3g | %.0f %% |\n", P, Pc, P / Pc, pick ? " (auto)" : "", 1e3 * k.compute,
           1e3 * k.gather, 1e3 * k.reduce, 1e3 * k.total, 100.0 * eff);
@@ -35,10 +38,10 @@ static int model_table(const struct cli *c, const struct wow_clouds *cl, const l
   printf("| ranks | grid (Pc x Pl) | compute ms | allgather ms | allreduce ms | predicted ms/step | efficiency |\n");
   printf("|---|---|---|---|---|---|---|\n");
   struct layout_cost one;
-  layout_model(cl, c->L, 1, 1, r, &one);
+  layout_model(cl, c->L, bench_qrow(c), 1, 1, r, &one);
   for (int q = 0; q < nranks; q++) {
     const long P = ranks[q];
-    const int pick = layout_auto_groups(cl, c->L, (int)P, r);
+    const int pick = layout_auto_groups(cl, c->L, bench_qrow(c), (int)P, r);
     for (int Pc = 1; Pc <= P && Pc <= cl->nc; Pc++)
       if (P % Pc == 0 && (P / Pc <= c->L || Pc == pick)) model_row(stdout, tsv, c, cl, P, Pc, Pc == pick, one.total);
   }

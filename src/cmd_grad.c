@@ -105,7 +105,7 @@ int cmd_grad(const struct cli *c, MPI_Comm world)
   struct wow_clouds cl;
   layout_clouds_init(&cl, (int)in.C, (int)in.C2, (size_t)in.d, sizes, w, 0);
   struct comm_grid grid;
-  comm_grid_create(world, layout_auto_groups(&cl, in.L, comm_size(world), NULL), &grid);
+  comm_grid_create(world, layout_auto_groups(&cl, in.L, !strcmp(c->estimator, "quantile") ? in.Q : 0, comm_size(world), NULL), &grid);
   struct wow_part part;
   layout_part_init(&part, &cl, in.L, grid.Pc, grid.Pl);
   struct timers tm;

@@ -18,5 +18,9 @@ int cmd_bench_sums(const struct cli *c, MPI_Comm world); /* bench --sums: kernel
 int cmd_bench_model(const struct cli *c, MPI_Comm world); /* bench --predict: the cost model per grid */
 int cmd_bench_comm(const struct cli *c, MPI_Comm world);  /* bench --comm: latency and bandwidth of the collectives */
 int cmd_import(const struct cli *c, MPI_Comm world);
+/* bench: the quantile estimator's levels on synthetic classes, and the rows per direction the cost
+ * model then counts in the pairwise transports (0 for the exact transport). */
+#define BENCH_QUANTILES 100
+long bench_qrow(const struct cli *c);
 
 #endif

@@ -104,8 +104,9 @@ void layout_part_free(struct wow_part *p)
 double layout_sort_scale(double n) { return n <= 1024 ? (77.0 + n) / 277.0 : 4.6; }
 
 /* Work of class block [j0, j1) per step: GEMM flops, sorted values (scaled as above),
- * pairwise-transport flops (docs/scaling.md "Per rank and step"; grid > 0: classes of different
- * sizes, every row of the Gram form G long, src/qgrid.h), and its source rows. */
+ * pairwise-transport flops (docs/scaling.md "Per rank and step"; grid > 0: every row of the Gram
+ * form G long per direction: classes of different sizes, src/qgrid.h, or the quantile estimator's
+ * levels), and its source rows. */
 struct layout_block_work {
   double gemm, sorts, pair, rows;
 };
@@ -123,7 +124,7 @@ static void layout_block_work(const struct wow_clouds *cl, int j0, int j1, doubl
   }
 }
 
-void layout_model(const struct wow_clouds *cl, long L, int P, int Pc, const struct layout_rates *r, struct layout_cost *out)
+void layout_model(const struct wow_clouds *cl, long L, long qrow, int P, int Pc, const struct layout_rates *r, struct layout_cost *out)
 {
   static const struct layout_rates def = LAYOUT_RATES_DEFAULT;
   if (!r) r = &def;
@@ -133,7 +134,7 @@ void layout_model(const struct wow_clouds *cl, long L, int P, int Pc, const stru
   layout_split_clouds(cl, Pc, b);
   double all_rows = 0;
   for (int j = 0; j < cl->nc; j++) all_rows += (double)cl->bsize[j];
-  const long grid = qgrid_length(cl->bsize, cl->nc); /* classes of different sizes: the GEMM form's rows */
+  const long grid = qrow > 0 ? qrow : qgrid_length(cl->bsize, cl->nc); /* the estimator's levels, or the merged grid */
   memset(out, 0, sizeof *out);
   for (int q = 0; q < Pc; q++) {
     struct layout_block_work w;
@@ -152,7 +153,7 @@ void layout_model(const struct wow_clouds *cl, long L, int P, int Pc, const stru
 
 /* Among the divisors Pc of P (at most nc), the cheapest by the model; grids with more direction
  * groups than directions (idle ranks) only when there is no other. */
-int layout_auto_groups(const struct wow_clouds *cl, long L, int P, const struct layout_rates *r)
+int layout_auto_groups(const struct wow_clouds *cl, long L, long qrow, int P, const struct layout_rates *r)
 {
   int best = 1;
   double bestt = INFINITY;
@@ -160,7 +161,7 @@ int layout_auto_groups(const struct wow_clouds *cl, long L, int P, const struct 
     for (int Pc = 1; Pc <= P; Pc++) {
       if (P % Pc != 0 || Pc > cl->nc || (pass == 0 && P / Pc > L)) continue;
       struct layout_cost c;
-      layout_model(cl, L, P, Pc, r, &c);
+      layout_model(cl, L, qrow, P, Pc, r, &c);
       if (c.total < bestt * (1.0 - 1e-9)) { bestt = c.total; best = Pc; }
     }
   return best;

@@ -60,8 +60,10 @@ double layout_sort_scale(double n);
 struct layout_cost {
   double compute, gather, reduce, total;
 };
-void layout_model(const struct wow_clouds *cl, long L, int P, int Pc, const struct layout_rates *r, struct layout_cost *out);
+/* qrow: values per direction of every class's row in the pairwise transports when the method
+ * fixes it (the quantile estimator's Q levels), 0: from the class sizes (n, or the merged grid). */
+void layout_model(const struct wow_clouds *cl, long L, long qrow, int P, int Pc, const struct layout_rates *r, struct layout_cost *out);
 /* Pc in [1, P], dividing P, at most nc, minimising the model (rates NULL: the defaults). */
-int layout_auto_groups(const struct wow_clouds *cl, long L, int P, const struct layout_rates *r);
+int layout_auto_groups(const struct wow_clouds *cl, long L, long qrow, int P, const struct layout_rates *r);
 
 #endif

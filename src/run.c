@@ -97,7 +97,8 @@ static int run_class_groups(struct wow_run *r)
     const struct layout_rates rates = { deck_real(dk, "parallel.model_gemm_gflops"), deck_real(dk, "parallel.model_pair_gflops"),
                                         deck_real(dk, "parallel.model_sort_ns"), deck_real(dk, "parallel.model_latency_us"),
                                         deck_real(dk, "parallel.model_bandwidth_gbs") };
-    return layout_auto_groups(&r->cl, deck_int(dk, "sw.projections"), P, &rates);
+    const long qrow = deck_enum(dk, "sw.estimator") == 1 ? deck_int(dk, "sw.quantiles") : 0;
+    return layout_auto_groups(&r->cl, deck_int(dk, "sw.projections"), qrow, P, &rates);
   }
   long Pc = deck_int(&r->deck, "parallel.class_groups");
   deck_where(&r->deck, "parallel.class_groups", where, sizeof where);

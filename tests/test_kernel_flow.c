@@ -96,7 +96,7 @@ static void test_layout(void **state)
       layout_part_free(&p);
     }
   for (int P = 1; P <= 64; P++) {
-    int Pc = layout_auto_groups(&cl, 500, P, NULL);
+    int Pc = layout_auto_groups(&cl, 500, 0, P, NULL);
     assert_true(Pc >= 1 && P % Pc == 0 && Pc <= 7);
   }
   layout_clouds_free(&cl);

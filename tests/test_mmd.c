@@ -37,7 +37,7 @@ static void problem_init(struct problem *p, MPI_Comm world, int Pc_req, const st
 {
   layout_clouds_init(&p->cl, p->C, p->C2, p->d, p->sizes, p->weights, p->batch);
   int P = comm_size(world);
-  int Pc = Pc_req > 0 && P % Pc_req == 0 && Pc_req <= p->cl.nc ? Pc_req : layout_auto_groups(&p->cl, p->L, P, NULL);
+  int Pc = Pc_req > 0 && P % Pc_req == 0 && Pc_req <= p->cl.nc ? Pc_req : layout_auto_groups(&p->cl, p->L, 0, P, NULL);
   comm_grid_create(world, Pc, &p->grid);
   layout_part_init(&p->part, &p->cl, p->L, p->grid.Pc, p->grid.Pl);
   timer_reset(&p->tm);
