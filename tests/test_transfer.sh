@@ -63,4 +63,15 @@ grep -q "results.tsv: line 1: its columns differ from this distill row's" err.tx
 cmp -s before.tsv results.tsv || fail "mixed table: results.tsv changed"
 "$PYTHON3" "$SRCDIR/postprocess/transfer_eval" distill --mode distill --test test.h5 --epochs 0 > de.txt 2>&1 && fail "--epochs 0 accepted"
 grep -q "epochs 0: must be at least 1" de.txt || { cat de.txt; fail "--epochs 0: unclear error"; }
+# the PyTorch classifiers (LeNet-5, the paper's ConvNet) where python3-torch is installed (not in CI)
+if "$PYTHON3" -c "import torch" 2> /dev/null; then
+  for clf in lenet convnet; do
+    OMP_NUM_THREADS=1 "$PYTHON3" "$SRCDIR/postprocess/transfer_eval" distill --mode distill --test test.h5 --classifier $clf --epochs 3 > dt.txt 2>&1 ||
+      { cat dt.txt; fail "distill eval with $clf"; }
+    grep -q "2 images per class, $clf (3 epochs) x 1: distilled .* %, initial images .* %" dt.txt || { cat dt.txt; fail "$clf did not report"; }
+  done
+  echo "ok lenet and convnet"
+else
+  echo "skipped: lenet and convnet (no python3-torch)"
+fi
 echo "ok distillation"
