@@ -73,7 +73,7 @@ void gram_rows(const double *S, int nrows, long K, int r0, int nr, double *G)
 }
 
 /* y[t] = sum_k w[k] s_k[t] for t < n (rows ld apart), k in order from 0: the sums stay in registers
- * over the rows, 32 outputs at a time. */
+ * over the rows, 32 (then 8) outputs at a time. */
 WOW_CLONES static void gram_combine_row(const double *w, int nrows, const double *S, long ld, long n, double *y)
 {
   long t = 0;
@@ -87,6 +87,14 @@ WOW_CLONES static void gram_combine_row(const double *w, int nrows, const double
       for (int q = 0; q < 8; q++) a3[q] += wk * s[24 + q];
     }
     for (int q = 0; q < 8; q++) { y[t + q] = a0[q]; y[t + 8 + q] = a1[q]; y[t + 16 + q] = a2[q]; y[t + 24 + q] = a3[q]; }
+  }
+  for (; t + 8 <= n; t += 8) {
+    double a0[8] = { 0 };
+    for (int k = 0; k < nrows; k++) {
+      const double wk = w[k], *s = S + (size_t)k * (size_t)ld + (size_t)t;
+      for (int q = 0; q < 8; q++) a0[q] += wk * s[q];
+    }
+    for (int q = 0; q < 8; q++) y[t + q] = a0[q];
   }
   for (; t < n; t++) {
     double a = 0.0;

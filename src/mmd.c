@@ -198,11 +198,10 @@ static void mmd_transpose_thin(const double *x, long n, int d, double *xt, long 
     for (int t = 0; t < d; t++) xt[(size_t)t * (size_t)ld + (size_t)i] = x[(size_t)i * (size_t)d + (size_t)t];
 }
 
-/* out[i] = sum_t theta[t] xt[t][i], i < n (rows ld apart). */
+/* out[i] = sum_t theta[t] xt[t][i], i < n (rows ld apart): a combination of d rows. */
 static void mmd_project_thin(const double *theta, int d, const double *xt, long ld, long n, double *out)
 {
-  memset(out, 0, (size_t)n * sizeof *out);
-  for (int t = 0; t < d; t++) gram_axpy(theta[t], xt + (size_t)t * (size_t)ld, n, out);
+  gram_combine(theta, 1, xt, ld, d, n, out);
 }
 
 static void mmd_project(struct mmd *m, const double *x, const double *yb)
