@@ -4,13 +4,14 @@
  * Collective over the grid: every rank calls mmd_eval with the rows of the clouds of its class
  * block (sources first, then targets); every rank gets F and the gradient of its own source rows.
  * Per step: directions (a pure function of (seed, step, l), or a fixed table), projections by
- * dgemm (loops for d <= 4), sorts, allgather of sorted projections along class_comm, row sums of
- * the 1D costs (W2: a Gram product, on the merged quantile grid when class sizes differ, or on
- * the quantile estimator's levels),
- * allreduce along dir_comm, kernel weights, displacement sums, gradient dgemm, allreduce.
+ * dgemm (d <= 4: computed in the sorts), sorts, allgather of sorted projections along class_comm,
+ * row sums of the 1D costs (W2: a Gram product, on the merged quantile grid when class sizes
+ * differ, or on the quantile estimator's levels), allreduce along dir_comm, kernel weights,
+ * displacement sums (W2: block by block of directions), gradient dgemm, allreduce.
  * All buffers are allocated in mmd_init; mmd_eval allocates nothing.
  * With set.single the projections and the gradient back-projection are sgemms on float copies
- * (converted each step); sorting, transport and kernels stay in double. */
+ * (the sources converted each step, the targets once); sorting, transport and kernels stay in
+ * double. */
 #ifndef WOW_MMD_H
 #define WOW_MMD_H
 
