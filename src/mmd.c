@@ -373,6 +373,14 @@ static double mmd_local_F(const struct mmd *m)
   return F;
 }
 
+/* a_ck: the weight of the displacements of class c's atoms against class k (row: c's row sums
+ * S[c][.]): + for a flowed class, - for a target class, w_k 2 phi'(S[c][k]). */
+static double mmd_pair_weight(const struct mmd *m, const double *row, int k)
+{
+  const struct wow_clouds *cl = m->cl;
+  return (k < cl->C ? 1.0 : -1.0) * cl->weight[k] * 2.0 * kernel_dphi(&m->set.kernel, row[k]);
+}
+
 /* Pass 2 as a GEMM (same condition as the Gram form): for class c and each (direction, rank),
  * acc = sum_k a_ck (t - s_k) = (sum_k a_ck) t - sum_k a_ck s_k: one product W E with
  * W[c][c] = sum_k a_ck and W[c][k] = -a_ck (on the merged grid, then reduced to c's atoms), then
@@ -381,15 +389,13 @@ static double mmd_local_F(const struct mmd *m)
  * directions, so that the sums are un-sorted while they are in cache. */
 static void mmd_displacement_weights(struct mmd *m)
 {
-  const struct wow_clouds *cl = m->cl;
-  const struct kernel *K = &m->set.kernel;
-  const int nc = cl->nc;
+  const int nc = m->cl->nc;
   for (int c = m->j0; c < m->s1; c++) {
     const double *row = m->S + (size_t)(c - m->j0) * (size_t)nc;
     const unsigned char *near = m->near + (size_t)(c - m->j0) * (size_t)nc;
     double *w = m->W + (size_t)(c - m->j0) * (size_t)nc, diag = 0.0;
     for (int k = 0; k < nc; k++) {
-      double a = k == c || near[k] ? 0.0 : (k < cl->C ? 1.0 : -1.0) * cl->weight[k] * 2.0 * kernel_dphi(K, row[k]);
+      double a = k == c || near[k] ? 0.0 : mmd_pair_weight(m, row, k);
       w[k] = -a;
       diag += a;
     }
@@ -414,7 +420,6 @@ static double *mmd_block_sums(struct mmd *m, int c, long lb, long nl, double *y)
 static void mmd_displacements_gram(struct mmd *m)
 {
   const struct wow_clouds *cl = m->cl;
-  const struct kernel *K = &m->set.kernel;
   const int nc = cl->nc, nsrc = m->s1 - m->j0;
   const long row = m->E ? m->row : cl->bsize[0], Kd = m->Lb * row;
   const double *rows = m->E ? m->E : m->sorted;
@@ -430,7 +435,7 @@ static void mmd_displacements_gram(struct mmd *m)
       double *accs = mmd_block_sums(m, c, lb, nl, m->Yg + (size_t)(c - m->j0) * (size_t)(nl * row));
       for (int k = 0; k < nc; k++) {
         if (!near[k]) continue;
-        double a = (k < cl->C ? 1.0 : -1.0) * cl->weight[k] * 2.0 * kernel_dphi(K, srow[k]);
+        double a = mmd_pair_weight(m, srow, k);
         if (a != 0.0)
           for (long l = 0; l < nl; l++) mmd_pair_disp(m, c, k, lb + l, 2, a, accs + l * n);
       }
@@ -459,8 +464,7 @@ static void mmd_displacements(struct mmd *m)
       for (long r = 0; r < n; r++) acc[r] = 0.0;
       for (int k = 0; k < cl->nc; k++) {
         if (k == c) continue;
-        double sign = k < cl->C ? 1.0 : -1.0;
-        double a = sign * cl->weight[k] * 2.0 * kernel_dphi(K, row[k]);
+        double a = mmd_pair_weight(m, row, k);
         if (a == 0.0) continue;
         mmd_pair_disp(m, c, k, l, p, a, acc);
       }
