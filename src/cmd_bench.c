@@ -1,7 +1,8 @@
 /* cmd_bench.c -- 'wowflow bench': the performance harness (see commands.h, docs/performance.md).
  * Synthetic Gaussian classes, the production engine, S timed steps after W warm-up steps; the
  * GEMM floor is the three products of a step (source projection, target projection, gradient)
- * timed alone on the same shapes under the same BLAS. */
+ * timed alone on the same shapes under the same BLAS, after every step (the ratio is the median of
+ * the per-step ratios, so that a drift of the machine cancels). */
 #include <config.h>
 #include "commands.h"
 #include "comm.h"
@@ -50,29 +51,44 @@ static void bench_gemm(int single, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M
   else cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, A, lda, B, ldb, 0.0, C, ldc);
 }
 
-/* Seconds of the three GEMMs of a step on this rank's shapes (best of 3), in the run's precision. */
-static double bench_gemm_floor(const struct mmd *m, double *flops)
+/* The GEMM floor: the three products of a step on this rank's shapes, in the run's precision,
+ * on buffers of their own (allocated once; timed after every step, so that the step and its floor
+ * see the same state of the machine). */
+struct bench_floor {
+  int d, Lb, ns, nt, single;
+  char *A, *X, *P, *G;
+};
+
+static void bench_floor_init(struct bench_floor *f, const struct mmd *m, double *flops)
 {
-  const int d = (int)m->cl->d, Lb = (int)m->Lb, ns = (int)m->ns, nt = (int)m->ntb, sp = m->set.single;
-  const size_t w = sp ? sizeof(float) : sizeof(double);
-  *flops = 2.0 * d * Lb * (double)(2 * ns + nt);
-  if (Lb == 0 || (ns == 0 && nt == 0)) return 0.0;
-  char *A = wow_calloc((size_t)Lb * d, w, "floor A"), *X = wow_calloc((size_t)(ns + nt + 1) * d, w, "floor X");
-  char *P = wow_calloc((size_t)Lb * (ns + nt + 1), w, "floor P"), *G = wow_calloc((size_t)(ns + 1) * d, w, "floor G");
-  double best = 1e300;
-  for (int rep = 0; rep < 3; rep++) {
-    double t = comm_wtime();
-    if (ns) bench_gemm(sp, CblasNoTrans, CblasTrans, Lb, ns, d, A, d, X, d, P, ns + nt);
-    if (nt) bench_gemm(sp, CblasNoTrans, CblasTrans, Lb, nt, d, A, d, X + (size_t)ns * d * w, d, P + (size_t)ns * w, ns + nt);
-    if (ns) bench_gemm(sp, CblasTrans, CblasNoTrans, ns, d, Lb, P, ns + nt, A, d, G, d);
-    t = comm_wtime() - t;
-    if (t < best) best = t;
-  }
-  free(A); free(X); free(P); free(G);
-  return best;
+  f->d = (int)m->cl->d, f->Lb = (int)m->Lb, f->ns = (int)m->ns, f->nt = (int)m->ntb, f->single = m->set.single;
+  const size_t w = f->single ? sizeof(float) : sizeof(double), d = (size_t)f->d;
+  *flops = 2.0 * f->d * f->Lb * (double)(2 * f->ns + f->nt);
+  f->A = wow_calloc((size_t)f->Lb * d, w, "floor A");
+  f->X = wow_calloc((size_t)(f->ns + f->nt + 1) * d, w, "floor X");
+  f->P = wow_calloc((size_t)f->Lb * (size_t)(f->ns + f->nt + 1), w, "floor P");
+  f->G = wow_calloc((size_t)(f->ns + 1) * d, w, "floor G");
 }
 
-static void bench_tsv(const struct cli *c, int P, const struct comm_grid *g, const double *ms, double floor_ms, const double *phase_ms,
+static void bench_floor_free(struct bench_floor *f)
+{
+  free(f->A); free(f->X); free(f->P); free(f->G);
+}
+
+/* Seconds of one run of the three products (0 when this rank has no rows or directions). */
+static double bench_floor_time(const struct bench_floor *f)
+{
+  const int d = f->d, Lb = f->Lb, ns = f->ns, nt = f->nt, sp = f->single;
+  const size_t w = sp ? sizeof(float) : sizeof(double);
+  if (Lb == 0 || (ns == 0 && nt == 0)) return 0.0;
+  double t = comm_wtime();
+  if (ns) bench_gemm(sp, CblasNoTrans, CblasTrans, Lb, ns, d, f->A, d, f->X, d, f->P, ns + nt);
+  if (nt) bench_gemm(sp, CblasNoTrans, CblasTrans, Lb, nt, d, f->A, d, f->X + (size_t)ns * d * w, d, f->P + (size_t)ns * w, ns + nt);
+  if (ns) bench_gemm(sp, CblasTrans, CblasNoTrans, ns, d, Lb, f->P, ns + nt, f->A, d, f->G, d);
+  return comm_wtime() - t;
+}
+
+static void bench_tsv(const struct cli *c, int P, const struct comm_grid *g, const double *ms, double floor_ms, double ratio, const double *phase_ms,
                       double gflops, double peak, double rss, const char *kernel)
 {
   struct stat st;
@@ -85,7 +101,7 @@ static void bench_tsv(const struct cli *c, int P, const struct comm_grid *g, con
     fprintf(f, "\tgemm_gflops\tdgemm_peak_gflops\tpeak_rss_mb\tblas_kernel\n");
   }
   fprintf(f, "%d\t%d\t%d\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%s\t%s\t%s\t%.4f\t%.4f\t%.4f\t%.4f\t%.3f", P, g->Pc, g->Pl, c->classes, c->n, c->m, c->d,
-          c->L, c->batch, c->kernel, c->estimator, c->precision, ms[0], ms[1], ms[2], floor_ms, floor_ms > 0 ? ms[0] / floor_ms : 0.0);
+          c->L, c->batch, c->kernel, c->estimator, c->precision, ms[0], ms[1], ms[2], floor_ms, ratio);
   for (int p = 0; p < TIMER_NPHASES; p++) fprintf(f, "\t%.4f", phase_ms[p]);
   fprintf(f, "\t%.2f\t%.2f\t%.1f\t%s\n", gflops, peak, rss, kernel);
   fclose(f);
@@ -121,7 +137,12 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   bench_fill(&cl, m.t0, m.j1, y);
   struct flow_step rule = { FLOW_MOMENTUM, 1e-3, 0.9 };
   struct mmd_result res;
-  double *ms = WOW_NEW(double, c->steps, "step times");
+  double *ms = WOW_NEW(double, c->steps, "step times"), *fl = WOW_NEW(double, c->steps, "floor times");
+  double *ratio = WOW_NEW(double, c->steps, "step / floor");
+  double flops;
+  struct bench_floor floor;
+  bench_floor_init(&floor, &m, &flops);
+  double floor_best = 1e300;
   for (long k = 0; k < c->warmup + c->steps; k++) {
     if (k == c->warmup) timer_reset(&tm);
     comm_barrier(world);
@@ -131,12 +152,20 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     flow_update(&rule, x, v, g, (size_t)m.ns * d);
     timer_stop(&tm, TIMER_UPDATE);
     comm_barrier(world);
-    if (k >= c->warmup) ms[k - c->warmup] = 1e3 * (comm_wtime() - t);
+    if (k < c->warmup) continue;
+    ms[k - c->warmup] = 1e3 * (comm_wtime() - t);
+    const double f = bench_floor_time(&floor); /* this rank's products; the step's floor is the slowest rank's */
+    if (f < floor_best) floor_best = f;
+    fl[k - c->warmup] = 1e3 * comm_max_double(f, world);
+    ratio[k - c->warmup] = fl[k - c->warmup] > 0 ? ms[k - c->warmup] / fl[k - c->warmup] : 0.0;
   }
+  bench_floor_free(&floor);
   qsort(ms, (size_t)c->steps, sizeof *ms, bench_cmp);
+  qsort(fl, (size_t)c->steps, sizeof *fl, bench_cmp);
+  qsort(ratio, (size_t)c->steps, sizeof *ratio, bench_cmp);
   double stat3[3] = { ms[c->steps / 2], ms[0], ms[c->steps - 1] };
-  double flops, floor_s = bench_gemm_floor(&m, &flops);
-  double floor_ms = 1e3 * comm_max_double(floor_s, world);
+  const double floor_ms = fl[c->steps / 2], floor_min = fl[0], floor_max = fl[c->steps - 1], step_ratio = ratio[c->steps / 2];
+  const double floor_s = floor_best < 1e300 ? floor_best : 0.0;
   double phase_ms[TIMER_NPHASES], mn, mean, mx;
   int rmin, rmax;
   for (int p = 0; p < TIMER_NPHASES; p++) {
@@ -162,7 +191,8 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     mmd_describe(&m, form, sizeof form);
     printf("%s\n", form);
     printf("ms per step: median %.3f  min %.3f  max %.3f\n", stat3[0], stat3[1], stat3[2]);
-    printf("GEMM floor %.3f ms per step (three products, same shapes): step / floor = %.2f\n", floor_ms, floor_ms > 0 ? stat3[0] / floor_ms : 0.0);
+    printf("GEMM floor (three products, same shapes, timed after every step): median %.3f  min %.3f  max %.3f ms; step / floor %.2f "
+           "(median of the per-step ratios)\n", floor_ms, floor_min, floor_max, step_ratio);
     printf("GEMM phases %.1f GFLOP/s per rank against %s %.1f GFLOP/s on these shapes\n", gflops, set.single ? "sgemm" : "dgemm", peak);
     printf("phase (ms per step, slowest rank):");
     for (int p = 0; p < TIMER_NPHASES; p++) printf("  %s %.3f", timer_name((enum timer_phase)p), phase_ms[p]);
@@ -172,9 +202,9 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     printf("cost model (docs/scaling.md; rates: GEMM %g GFLOP/s, pairwise %g, sort %g ns, %g us, %g GB/s): %.3f ms per step "
            "(compute %.3f, communication %.3f)\n", c->rates.gemm_gflops, c->rates.pair_gflops, c->rates.sort_ns, c->rates.latency_us,
            c->rates.bandwidth_gbs, 1e3 * model.total, 1e3 * model.compute, 1e3 * (model.gather + model.reduce));
-    if (c->tsv) bench_tsv(c, P, &grid, stat3, floor_ms, phase_ms, gflops, peak, rss, kernel);
+    if (c->tsv) bench_tsv(c, P, &grid, stat3, floor_ms, step_ratio, phase_ms, gflops, peak, rss, kernel);
   }
-  free(ms); free(x); free(y); free(g); free(v);
+  free(ms); free(fl); free(ratio); free(x); free(y); free(g); free(v);
   mmd_free(&m);
   layout_part_free(&part);
   comm_grid_free(&grid);
