@@ -46,8 +46,8 @@ void rng_normals(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, uint6
 /* ------------------------------------------------------------------ normals for the directions
  * The same Box-Muller on the same Philox words as rng_normals, with log and sincos computed by
  * fdlibm's kernels (within 1 ulp of libm) in plain IEEE arithmetic on blocks, so that the compiler
- * vectorises them: the same bits on every CPU and vector width (no FMA is contracted: none of the
- * clones' targets enables it). */
+ * vectorises them: the same bits on every CPU and vector width (WOW_CLONES contracts no
+ * multiply-add; tests/test_clones.sh checks the AVX-512 clones). */
 #define RNG_PAIRS 64
 
 

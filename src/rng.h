@@ -33,8 +33,9 @@ void rng_uniforms(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, uint
  * Box-Muller on the same Philox words, its log and sincos by vectorised fdlibm kernels (within
  * 3e-16 of the radius of a long double reference; bitwise the same on every CPU).
  * RNG_DIRECTIONS_GENERATOR numbers this choice in output files and checkpoints (1: libm's
- * functions, wowflow before 2026-11-26). */
-#define RNG_DIRECTIONS_GENERATOR 2
+ * functions, wowflow before 2026-11-26; 2: these kernels, but contracted to FMA on AVX-512 CPUs,
+ * so not the same bits there). */
+#define RNG_DIRECTIONS_GENERATOR 3
 /* The normals behind them, before normalisation (exposed for the tests). */
 void rng_direction_normals(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *z);
 void rng_directions(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *theta);

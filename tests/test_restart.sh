@@ -55,7 +55,7 @@ cp -r every oldbuild
 "$PYTHON3" -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r+'); del f.attrs['directions_generator']" oldbuild/checkpoints/ckpt_00000016.h5 ||
   fail "could not strip directions_generator"
 run 2 oldbuild --restart oldbuild/checkpoints/ckpt_00000016.h5
-grep -q "written with direction generator 1, this build draws with 2" oldbuild.txt || { cat oldbuild.txt; fail "no warning for an older generator"; }
+grep -q "written with direction generator 1, this build draws with [0-9]" oldbuild.txt || { cat oldbuild.txt; fail "no warning for an older generator"; }
 "$WOWFLOW" compare full2/final.h5 oldbuild/final.h5 --rtol 0 > cmp.txt || fail "the older-generator restart should still continue the same run"
 # refusals
 expect_refusal() { # NAME PATTERN ARGS...
