@@ -11,7 +11,7 @@
 
 /* <a, b> over n entries: four independent chains of eight lanes (one chain would wait on the
  * adder's latency), then a fixed pairwise reduction, then the tail. */
-WOW_CLONES static double gram_dot(const double *a, const double *b, long n)
+WOW_CLONES_FMA static double gram_dot(const double *a, const double *b, long n)
 {
   double a0[8] = { 0 }, a1[8] = { 0 }, a2[8] = { 0 }, a3[8] = { 0 };
   long t = 0;
@@ -39,7 +39,7 @@ void gram_norms(const double *S, int nrows, long K, double *norm2)
   }
 }
 
-WOW_CLONES void gram_axpy(double w, const double *x, long n, double *y)
+WOW_CLONES_FMA void gram_axpy(double w, const double *x, long n, double *y)
 {
   for (long t = 0; t < n; t++) y[t] += w * x[t];
 }
@@ -47,10 +47,13 @@ WOW_CLONES void gram_axpy(double w, const double *x, long n, double *y)
 void gram_rows(const double *S, int nrows, long K, int r0, int nr, double *G)
 {
   if (nrows > GRAM_FEW) {
-    if (r0 == 0 && nr == nrows) { /* all rows: the symmetric product, half the flops */
+    if (r0 == 0 && nr == nrows && nrows <= GRAM_BLOCKED_MAX) { /* all rows: register blocks, half the pairs */
+      memset(G, 0, (size_t)nrows * (size_t)nrows * sizeof *G);
+      gram_acc_upper(S, K, nrows, K, G);
+      gram_mirror(nrows, G);
+    } else if (r0 == 0 && nr == nrows) { /* all rows: the symmetric product, half the flops */
       cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, nrows, (int)K, 1.0, S, (int)K, 0.0, G, nrows);
-      for (int i = 1; i < nrows; i++)
-        for (int k = 0; k < i; k++) G[(size_t)i * (size_t)nrows + (size_t)k] = G[(size_t)k * (size_t)nrows + (size_t)i];
+      gram_mirror(nrows, G);
     } else if (nr > 0)
       cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, nrows, (int)K, 1.0, S + (size_t)r0 * (size_t)K, (int)K, S, (int)K, 0.0,
                   G, nrows);
@@ -72,9 +75,71 @@ void gram_rows(const double *S, int nrows, long K, int r0, int nr, double *G)
     for (int k = r0; k < r0 + i; k++) G[(size_t)i * (size_t)nrows + (size_t)k] = G[(size_t)(k - r0) * (size_t)nrows + (size_t)(r0 + i)];
 }
 
+/* out[i][k] = <a_i, b_k> over n entries for a block of 4 x 4 rows: sixteen sums in registers, each
+ * row loaded once per 8 columns (the pairs of gram_dot would load it once per pair), lanes reduced
+ * in a fixed order, then the tail: an entry's bits do not depend on the block it is in. */
+typedef double gram_v8 __attribute__((vector_size(64)));
+
+#define GRAM_LOAD8(v, p) memcpy(&(v), (p), sizeof(gram_v8)) /* unaligned */
+
+WOW_CLONES_FMA static void gram_block4(const double *const *a, const double *const *b, long n, double out[4][4])
+{
+  const gram_v8 z = { 0 };
+  gram_v8 c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+  gram_v8 c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
+  long t = 0;
+  for (; t + 8 <= n; t += 8) {
+    gram_v8 a0, a1, a2, a3, b0, b1, b2, b3;
+    GRAM_LOAD8(a0, a[0] + t); GRAM_LOAD8(a1, a[1] + t); GRAM_LOAD8(a2, a[2] + t); GRAM_LOAD8(a3, a[3] + t);
+    GRAM_LOAD8(b0, b[0] + t); GRAM_LOAD8(b1, b[1] + t); GRAM_LOAD8(b2, b[2] + t); GRAM_LOAD8(b3, b[3] + t);
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+  }
+  const gram_v8 acc[4][4] = { { c00, c01, c02, c03 }, { c10, c11, c12, c13 }, { c20, c21, c22, c23 }, { c30, c31, c32, c33 } };
+  for (int i = 0; i < 4; i++)
+    for (int k = 0; k < 4; k++) {
+      const gram_v8 v = acc[i][k];
+      double s = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+      for (long u = t; u < n; u++) s += a[i][u] * b[k][u];
+      out[i][k] = s;
+    }
+}
+
+void gram_acc_upper(const double *S, long ldS, int nrows, long K, double *G)
+{
+  if (K <= 0) return;
+  if (nrows > GRAM_BLOCKED_MAX) {
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, nrows, (int)K, 1.0, S, (int)ldS, 1.0, G, nrows);
+    return;
+  }
+  for (long t0 = 0; t0 < K; t0 += GRAM_STRIP) {
+    const long tb = K - t0 < GRAM_STRIP ? K - t0 : GRAM_STRIP;
+    for (int i0 = 0; i0 < nrows; i0 += 4)
+      for (int k0 = i0; k0 < nrows; k0 += 4) {
+        const double *a[4], *b[4]; /* rows past the last repeat it: their sums are not used */
+        for (int q = 0; q < 4; q++) {
+          a[q] = S + (size_t)(i0 + q < nrows ? i0 + q : nrows - 1) * (size_t)ldS + (size_t)t0;
+          b[q] = S + (size_t)(k0 + q < nrows ? k0 + q : nrows - 1) * (size_t)ldS + (size_t)t0;
+        }
+        double out[4][4];
+        gram_block4(a, b, tb, out);
+        for (int i = i0; i < i0 + 4 && i < nrows; i++)
+          for (int k = k0 > i ? k0 : i; k < k0 + 4 && k < nrows; k++) G[(size_t)i * (size_t)nrows + (size_t)k] += out[i - i0][k - k0];
+      }
+  }
+}
+
+void gram_mirror(int nrows, double *G)
+{
+  for (int i = 1; i < nrows; i++)
+    for (int k = 0; k < i; k++) G[(size_t)i * (size_t)nrows + (size_t)k] = G[(size_t)k * (size_t)nrows + (size_t)i];
+}
+
 /* y[t] = sum_k w[k] s_k[t] for t < n (rows ld apart), k in order from 0: the sums stay in registers
  * over the rows, 32 (then 8) outputs at a time. */
-WOW_CLONES static void gram_combine_row(const double *w, int nrows, const double *S, long ld, long n, double *y)
+WOW_CLONES_FMA static void gram_combine_row(const double *w, int nrows, const double *S, long ld, long n, double *y)
 {
   long t = 0;
   for (; t + 32 <= n; t += 32) {

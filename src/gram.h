@@ -2,21 +2,28 @@
  *
  *   gram_rows:    G[i][k] = <S_{r0+i}, S_k>        for i < nr, k < nrows
  *   gram_combine: Y[c][t] = sum_k W[c][k] S_k[t]   for c < nw, t < K
+ *   gram_acc_upper: G[i][k] += <S_i, S_k>          for i <= k < nrows (K columns of rows ldS apart;
+ *                 the Gram of all rows summed block of columns by block, while a block is in
+ *                 cache; gram_mirror then copies the upper triangle to the lower)
  *
  * S holds nrows rows of length K (row-major; gram_combine: K columns of rows ldS apart, Y with
- * rows K apart).  OpenBLAS packs whole operands, which does not pay
- * with very few rows: up to GRAM_FEW rows these loops (strips of columns that stay in L1, written
- * for the vectoriser) are faster: 6 rows of 40 000 (the rings size), Gram 0.13-0.2 against 0.32-0.37
- * ms by dsyrk; from about 12 rows on, dsyrk and dgemm win (docs/performance.md).  Every entry
- * is one fixed summation order, whatever r0 and nr: the same bits on any split of the rows (on
- * one kind of CPU: the vectorised clones contract to FMA where the CPU has it).  Above GRAM_FEW rows: dsyrk / dgemm.  Pure, local. */
+ * rows K apart).  OpenBLAS packs whole operands, which does not pay with few rows: up to GRAM_FEW
+ * rows these loops (strips of columns that stay in L1, written for the vectoriser) are faster;
+ * every entry of gram_rows is then one fixed summation order, whatever r0 and nr: the same bits on
+ * any split of the rows (on one kind of CPU).  All rows' Gram up to GRAM_BLOCKED_MAX rows: 4 x 4
+ * register blocks (each row loaded once per 16 products), 2-3x dsyrk at 20-64 rows of 100 000
+ * (docs/performance.md); an entry's bits do not depend on the rows around it.  Above: dsyrk /
+ * dgemm.  Pure, local. */
 #ifndef WOW_GRAM_H
 #define WOW_GRAM_H
 
 #define GRAM_FEW 8
+#define GRAM_BLOCKED_MAX 64 /* gram_acc_upper: 4 x 4 register blocks up to this many rows (2-3x dsyrk), dsyrk above */
 
 void gram_rows(const double *S, int nrows, long K, int r0, int nr, double *G);
 void gram_combine(const double *W, int nw, const double *S, long ldS, int nrows, long K, double *Y);
+void gram_acc_upper(const double *S, long ldS, int nrows, long K, double *G);
+void gram_mirror(int nrows, double *G);
 /* norm2[j] = <S_j, S_j> for j < nrows: the bits of G[j][j] from gram_rows' loops (up to GRAM_FEW rows). */
 void gram_norms(const double *S, int nrows, long K, double *norm2);
 /* y[t] += w x[t], t < n: the loops' building block (vectorised for this CPU). */

@@ -37,6 +37,7 @@ static void mmd_alloc_gram(struct mmd *m)
     m->row = m->qg.G;
   }
   if (!m->gram) return;
+  m->gram_in_sort = m->row == 0 && (int)nown == cl->nc;
   const size_t nsrc = (size_t)(m->s1 - m->j0), tile = (size_t)MMD_DISP_TILE;
   if (m->row > 0) {
     m->E = WOW_NEW(double, (size_t)cl->nc * (size_t)m->Lb * (size_t)m->row + 1, "rows of the GEMM form");
@@ -96,7 +97,10 @@ static void mmd_alloc(struct mmd *m)
     m->gradf = WOW_NEW(float, (size_t)m->ns * d + 1, "gradient (float)");
   }
   if (m->set.single || thin) m->slice = WOW_NEW(double, (size_t)m->nmax + 1, "projections of one class and direction");
-  if (thin) m->thin = WOW_NEW(double, d * (size_t)(m->ns + m->ntb) + 1, "transposed rows (small d)");
+  if (thin) {
+    m->thin = WOW_NEW(double, d * (size_t)(m->ns + m->ntb) + 1, "transposed rows (small d)");
+    m->thin_grad = WOW_NEW(double, d * (size_t)m->ns + 1, "transposed gradient (small d)");
+  }
   m->req = WOW_NEW(MPI_Request, (size_t)(m->s1 - m->j0) + 1, "gradient requests");
   sort1d_work_init(&m->sw, (size_t)m->nmax);
   mmd_alloc_gram(m);
@@ -130,7 +134,7 @@ void mmd_free(struct mmd *m)
   free(m->soff); free(m->col); free(m->gcount); free(m->gdispl); free(m->theta); free(m->proj); free(m->sorted);
   free(m->knots); free(m->levels); free(m->ybatch); free(m->S); free(m->S2); free(m->A); free(m->acc);
   free(m->dq); free(m->perm); free(m->subset_work); free(m->subset);
-  free(m->thin); free(m->G); free(m->norm2); free(m->W); free(m->Asorted); free(m->near); free(m->E); free(m->Yg);
+  free(m->thin); free(m->thin_grad); free(m->G); free(m->norm2); free(m->W); free(m->Asorted); free(m->near); free(m->E); free(m->Yg);
   qgrid_free(&m->qg);
   free(m->req);
   free(m->thetaf); free(m->xf); free(m->yf); free(m->projf); free(m->Af); free(m->gradf); free(m->slice);
@@ -178,9 +182,9 @@ static void mmd_project_single(struct mmd *m, const double *x, const double *yb)
   const int d = (int)m->cl->d, Lb = (int)m->Lb, ld = (int)(m->ns + m->ntb);
   convert_to_float(m->theta, (size_t)Lb * (size_t)d, m->thetaf);
   convert_to_float(x, (size_t)m->ns * (size_t)d, m->xf);
-  if (m->ybatch || !m->yf_ready) { /* all target rows: the same at every call, converted once */
+  if (m->ybatch || !m->y_ready) { /* all target rows: the same at every call, converted once */
     convert_to_float(yb, (size_t)m->ntb * (size_t)d, m->yf);
-    m->yf_ready = !m->ybatch;
+    m->y_ready = !m->ybatch;
   }
   if (m->ns > 0)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)m->ns, d, 1.0f, m->thetaf, d, m->xf, d, 0.0f, m->projf, ld);
@@ -214,7 +218,8 @@ static void mmd_project(struct mmd *m, const double *x, const double *yb)
   }
   if (m->thin) {
     mmd_transpose_thin(x, m->ns, d, m->thin, ld);
-    mmd_transpose_thin(yb, m->ntb, d, m->thin + m->ns, ld);
+    if (m->ybatch || !m->y_ready) mmd_transpose_thin(yb, m->ntb, d, m->thin + m->ns, ld); /* all target rows: once */
+    m->y_ready = !m->ybatch;
     return;
   }
   if (m->ns > 0)
@@ -235,20 +240,28 @@ static int *mmd_perm(const struct mmd *m, int j, long l)
 #define MMD_SORT_TILE 8
 static int mmd_sort(struct mmd *m)
 {
-  const long ld = m->ns + m->ntb;
+  const long ld = m->ns + m->ntb, n0 = m->cl->bsize[0];
+  const int nc = m->cl->nc;
   int bad = 0;
-  for (long l0 = 0; l0 < m->Lb; l0 += MMD_SORT_TILE)
-  for (int j = m->j0; j < m->j1; j++) {
-    const long n = m->cl->bsize[j];
-    for (long l = l0; l < mmd_min(l0 + MMD_SORT_TILE, m->Lb); l++) {
-      const size_t at = (size_t)l * (size_t)ld + (size_t)m->col[j];
-      const double *v = m->slice;
-      if (m->set.single) convert_to_double(m->projf + at, (size_t)n, m->slice); /* widened here, while it is in cache */
-      else if (m->thin) mmd_project_thin(m->theta + (size_t)l * m->cl->d, (int)m->cl->d, m->thin + m->col[j], ld, n, m->slice);
-      else v = m->proj + at;
-      bad |= sort1d(v, (size_t)n, m->sorted + m->soff[j] + l * n, mmd_perm(m, j, l), &m->sw) != 0;
+  if (m->gram_in_sort) memset(m->G, 0, (size_t)nc * (size_t)nc * sizeof *m->G);
+  for (long l0 = 0; l0 < m->Lb; l0 += MMD_SORT_TILE) {
+    const long l1 = mmd_min(l0 + MMD_SORT_TILE, m->Lb);
+    for (int j = m->j0; j < m->j1; j++) {
+      const long n = m->cl->bsize[j];
+      for (long l = l0; l < l1; l++) {
+        const size_t at = (size_t)l * (size_t)ld + (size_t)m->col[j];
+        const double *v = m->slice;
+        if (m->set.single) convert_to_double(m->projf + at, (size_t)n, m->slice); /* widened here, while it is in cache */
+        else if (m->thin) mmd_project_thin(m->theta + (size_t)l * m->cl->d, (int)m->cl->d, m->thin + m->col[j], ld, n, m->slice);
+        else v = m->proj + at;
+        bad |= sort1d(v, (size_t)n, m->sorted + m->soff[j] + l * n, mmd_perm(m, j, l), &m->sw) != 0;
+      }
     }
+    /* the tile's sorted values of every class are in cache: their Gram products now (the rows of
+     * the GEMM form are the sorted values themselves, m->Lb n long) */
+    if (m->gram_in_sort) gram_acc_upper(m->sorted + l0 * n0, m->Lb * n0, nc, (l1 - l0) * n0, m->G);
   }
+  if (m->gram_in_sort) gram_mirror(nc, m->G);
   return bad;
 }
 
@@ -306,8 +319,8 @@ static void mmd_row_costs_gram(struct mmd *m)
   long K;
   double div;
   const double *rows = mmd_gram_rows(m, &K, &div);
-  if (K > 0) gram_rows(rows, nc, K, m->j0, nown, m->G);
-  if (K > 0 && nown == nc) /* all rows here: the norms are the diagonal (gram_norms' bits up to GRAM_FEW rows) */
+  if (K > 0 && !m->gram_in_sort) gram_rows(rows, nc, K, m->j0, nown, m->G);
+  if (K > 0 && nown == nc) /* all rows here: the norms are the diagonal (the same sums as the pairs) */
     for (int j = 0; j < nc; j++) m->norm2[j] = m->G[(size_t)j * (size_t)nc + (size_t)j];
   else gram_norms(rows, nc, K, m->norm2);
   for (int j = m->j0; j < m->j1; j++) {
@@ -489,7 +502,7 @@ static void mmd_gradient_rows(struct mmd *m, long r0, long nr, double *grad)
     return;
   }
   if (m->thin) { /* d <= MMD_THIN: gt[t][i] = sum_l A[l][i] theta[l][t], vectorised over the rows */
-    double *gt = m->thin;
+    double *gt = m->thin_grad;
     for (size_t i = 0; i < (size_t)nr * (size_t)d; i++) gt[i] = 0.0;
     for (long l = 0; l < Lb; l++) {
       const double *a = m->A + (size_t)l * (size_t)ns + (size_t)r0, *th = m->theta + (size_t)l * (size_t)d;

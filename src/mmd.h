@@ -61,10 +61,11 @@ struct mmd {
   long *col;           /* nc: column of own cloud j in proj (0 for others) */
   int *gcount, *gdispl; /* Pc: allgather counts and displacements along class_comm */
   double *slice;            /* single precision: one (class, direction) of projections, widened */
-  double *thin;             /* small d: transposed rows or gradient (d x rows), loops in place of dgemm */
+  double *thin, *thin_grad; /* small d: transposed rows (d x rows), and gradient (d x ns): loops, not dgemm */
   double *theta, *proj, *sorted, *knots, *levels, *ybatch, *S, *S2, *A, *acc, *dq;
   int *perm, *subset_work, *subset;
   int gram;                 /* exact W2: pairwise transports as GEMMs (classes of different sizes: on qg) */
+  int gram_in_sort;         /* gram, one size, every class here: G summed by mmd_sort, tile by tile in cache */
   double *G, *norm2, *W, *Asorted; /* Gram rows, squared norms, displacement weights, sorted sums */
   struct qgrid qg;          /* classes of different sizes: their merged quantile grid (qg.G = 0: one size) */
   long row;                 /* values per direction of the rows in E: qg.G, Q (quantile estimator), or 0 */
@@ -72,7 +73,7 @@ struct mmd {
   unsigned char *near;      /* own rows x nc: pairs too close for the GEMM form, done difference-first */
   struct sort1d_work sw;
   float *thetaf, *xf, *yf, *projf, *Af, *gradf; /* single precision: GEMM operands and results */
-  int yf_ready;             /* single precision, no target minibatches: yf holds the target rows */
+  int y_ready;              /* no target minibatches: yf (single precision) or thin holds the target rows */
   MPI_Request *req;         /* overlap: one request per own source class */
   double F_local;
 };
@@ -81,7 +82,7 @@ void mmd_init(struct mmd *m, const struct mmd_setup *set, const struct wow_cloud
               const struct wow_part *part, struct timers *tm);
 void mmd_free(struct mmd *m);
 /* Collective.  x: own source rows (ns x d); y: own target rows (nt x d), the same values at every
- * call on this struct (single precision converts them once); grad: ns x d output. */
+ * call on this struct (converted to float, or transposed for d <= 4, once); grad: ns x d output. */
 void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double *grad, struct mmd_result *res);
 /* One line for the log: how the pairwise transports and the products run (the same on every rank). */
 void mmd_describe(const struct mmd *m, char *buf, size_t len);

@@ -1,7 +1,7 @@
 /* test_gram.c -- the few-row products of src/gram.c against plain loops (closed form), on both
  * sides of GRAM_FEW (the blocked loops and the BLAS calls), with row counts and lengths that are
  * not multiples of the strip or of the vector width; a split of the rows (other ranks) gives the
- * same bits as all of them.  The merged quantile grid (src/qgrid.c): a hand-computed case, and its
+ * same bits as all of them; summed block of columns by block, the same sums.  The merged quantile grid (src/qgrid.c): a hand-computed case, and its
  * expansion and reduction against the exact 1D transport of src/ot1d.c for many size pairs. */
 #include <config.h>
 #include "gram.h"
@@ -71,13 +71,36 @@ static void check_size(int nrows, long K)
       for (int k = 0; k < nrows; k++) { ref += W[c * nrows + k] * S[k * K + t0 + t]; mag += fabs(W[c * nrows + k] * S[k * K + t0 + t]); }
       assert_true(fabs(Yw[c * kw + t] - ref) <= 1e-14 * mag);
     }
+  /* summed block of columns by block (the Gram in the sort's tiles): the same sums to rounding;
+   * an entry's bits do not depend on the rows around it (rows [1, nrows) alone give the same) */
+  double *Ga = malloc((size_t)nrows * (size_t)nrows * sizeof *Ga), *Gb = malloc((size_t)nrows * (size_t)nrows * sizeof *Gb);
+  static const long blocks[] = { 512, 300, 1 };
+  for (int b = 0; b < 3; b++) {
+    for (int i = 0; i < nrows * nrows; i++) Ga[i] = Gb[i] = 0.0;
+    for (long c0 = 0; c0 < K; c0 += blocks[b]) {
+      const long w = K - c0 < blocks[b] ? K - c0 : blocks[b];
+      gram_acc_upper(S + c0, K, nrows, w, Ga);
+      if (nrows > 1) gram_acc_upper(S + K + c0, K, nrows - 1, w, Gb);
+    }
+    gram_mirror(nrows, Ga);
+    gram_mirror(nrows - 1, Gb);
+    for (int i = 0; i < nrows; i++)
+      for (int k = 0; k < nrows; k++) {
+        const double full = G[(size_t)i * (size_t)nrows + (size_t)k], acc = Ga[(size_t)i * (size_t)nrows + (size_t)k];
+        assert_true(acc == Ga[(size_t)k * (size_t)nrows + (size_t)i]);
+        assert_true(fabs(acc - full) <= 1e-13 * fabs(full) + 1e-13);
+        if (i > 0 && k > 0 && nrows <= GRAM_BLOCKED_MAX) assert_true(Gb[(size_t)(i - 1) * (size_t)(nrows - 1) + (size_t)(k - 1)] == acc);
+      }
+  }
+  free(Gb);
+  free(Ga);
   free(S); free(G); free(W); free(Y); free(Yw);
 }
 
 static void test_gram(void **state)
 {
   (void)state;
-  static const int rows[] = { 1, 2, 5, GRAM_FEW, GRAM_FEW + 1, 30 };
+  static const int rows[] = { 1, 2, 5, GRAM_FEW, GRAM_FEW + 1, 30, GRAM_BLOCKED_MAX + 3 };
   static const long len[] = { 1, 7, 8, 33, 511, 512, 1300 };
   for (size_t a = 0; a < sizeof rows / sizeof rows[0]; a++)
     for (size_t b = 0; b < sizeof len / sizeof len[0]; b++) check_size(rows[a], len[b]);
