@@ -172,8 +172,8 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     comm_stats_double(tm.total[p], world, &mn, &mean, &mx, &rmin, &rmax);
     phase_ms[p] = 1e3 * mx / (double)c->steps;
   }
-  /* achieved GEMM rate: the GEMM flops of the slowest rank over its project + gradient time */
-  double gemm_s = (tm.total[TIMER_PROJECT] + tm.total[TIMER_GRADIENT]) / (double)c->steps;
+  /* achieved GEMM rate: the GEMM flops of the slowest rank over its project + target + gradient time */
+  double gemm_s = (tm.total[TIMER_PROJECT] + tm.total[TIMER_TARGET] + tm.total[TIMER_GRADIENT]) / (double)c->steps;
   double gflops = comm_min_double(gemm_s > 0 ? flops / gemm_s / 1e9 : 0, world);
   double peak = comm_min_double(floor_s > 0 ? flops / floor_s / 1e9 : 0, world);
   struct rusage ru;

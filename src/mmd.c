@@ -149,6 +149,7 @@ static void mmd_directions(struct mmd *m, long step)
   const size_t d = m->cl->d, Q = (size_t)m->set.Q;
   if (m->set.fixed_theta) memcpy(m->theta, m->set.fixed_theta + (size_t)m->l0 * d, (size_t)m->Lb * d * sizeof(double));
   else rng_directions(m->set.seed, (uint64_t)step, (size_t)m->l0, (size_t)m->Lb, d, m->theta);
+  if (m->set.single) convert_to_float(m->theta, (size_t)m->Lb * d, m->thetaf);
   if (m->set.estimator != MMD_QUANTILE) return;
   for (long l = 0; l < m->Lb; l++) {
     double *u = m->levels + (size_t)l * Q;
@@ -175,23 +176,6 @@ static const double *mmd_target_rows(struct mmd *m, long step, const double *y)
   return m->ybatch;
 }
 
-/* run.precision = single: the projections by sgemm on float copies (widened slice by slice for
- * the sorts, mmd_sort). */
-static void mmd_project_single(struct mmd *m, const double *x, const double *yb)
-{
-  const int d = (int)m->cl->d, Lb = (int)m->Lb, ld = (int)(m->ns + m->ntb);
-  convert_to_float(m->theta, (size_t)Lb * (size_t)d, m->thetaf);
-  convert_to_float(x, (size_t)m->ns * (size_t)d, m->xf);
-  if (m->ybatch || !m->y_ready) { /* all target rows: the same at every call, converted once */
-    convert_to_float(yb, (size_t)m->ntb * (size_t)d, m->yf);
-    m->y_ready = !m->ybatch;
-  }
-  if (m->ns > 0)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)m->ns, d, 1.0f, m->thetaf, d, m->xf, d, 0.0f, m->projf, ld);
-  if (m->ntb > 0)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)m->ntb, d, 1.0f, m->thetaf, d, m->yf, d, 0.0f, m->projf + m->ns, ld);
-}
-
 /* d <= MMD_THIN: a GEMM of inner dimension d is an outer product that OpenBLAS packs for nothing
  * (rings, d = 2: 0.2 ms of dgemm for 0.5 MFLOP), and the projections cost less to compute than to
  * store: the rows are transposed here (xt, d x all rows: sources, then targets) and each (class,
@@ -208,24 +192,28 @@ static void mmd_project_thin(const double *theta, int d, const double *xt, long 
   gram_combine(theta, 1, xt, ld, d, n, out);
 }
 
-static void mmd_project(struct mmd *m, const double *x, const double *yb)
+/* The n rows r (n x d) projected on the own directions into columns [c0, c0 + n) of the L x
+ * (sources, targets) projections: dgemm; sgemm on float copies (run.precision = single: rf, the
+ * rows converted unless `converted`; the projections widened slice by slice in mmd_sort); for
+ * d <= MMD_THIN only transposed (projected in mmd_sort). */
+static void mmd_project_rows(struct mmd *m, const double *r, long n, long c0, float *rf, int converted)
 {
   const int d = (int)m->cl->d, Lb = (int)m->Lb, ld = (int)(m->ns + m->ntb);
-  if (Lb == 0 || ld == 0) return;
+  if (Lb == 0 || n == 0) return;
   if (m->set.single) {
-    mmd_project_single(m, x, yb);
-    return;
-  }
-  if (m->thin) {
-    mmd_transpose_thin(x, m->ns, d, m->thin, ld);
-    if (m->ybatch || !m->y_ready) mmd_transpose_thin(yb, m->ntb, d, m->thin + m->ns, ld); /* all target rows: once */
-    m->y_ready = !m->ybatch;
-    return;
-  }
-  if (m->ns > 0)
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)m->ns, d, 1.0, m->theta, d, x, d, 0.0, m->proj, ld);
-  if (m->ntb > 0)
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)m->ntb, d, 1.0, m->theta, d, yb, d, 0.0, m->proj + m->ns, ld);
+    if (!converted) convert_to_float(r, (size_t)n * (size_t)d, rf);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)n, d, 1.0f, m->thetaf, d, rf, d, 0.0f, m->projf + c0, ld);
+  } else if (m->thin) {
+    if (!converted) mmd_transpose_thin(r, n, d, m->thin + c0, ld);
+  } else cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lb, (int)n, d, 1.0, m->theta, d, r, d, 0.0, m->proj + c0, ld);
+}
+
+/* The target rows' projections: their float copy or transposition is made once when every step
+ * uses all of them (they do not move), every step for minibatches. */
+static void mmd_project_targets(struct mmd *m, const double *yb)
+{
+  mmd_project_rows(m, yb, m->ntb, m->ns, m->yf, m->y_ready);
+  m->y_ready = !m->ybatch;
 }
 
 static int *mmd_perm(const struct mmd *m, int j, long l)
@@ -559,11 +547,17 @@ void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double
   const struct comm_grid *g = m->grid;
   const size_t nown = (size_t)(m->j1 - m->j0) * (size_t)m->cl->nc;
 
-  timer_start(m->tm, TIMER_PROJECT);
+  timer_start(m->tm, TIMER_DIRECTIONS);
   mmd_directions(m, step);
-  const double *yb = mmd_target_rows(m, step, y);
-  mmd_project(m, x, yb);
+  timer_stop(m->tm, TIMER_DIRECTIONS);
+
+  timer_start(m->tm, TIMER_PROJECT);
+  mmd_project_rows(m, x, m->ns, 0, m->xf, 0);
   timer_stop(m->tm, TIMER_PROJECT);
+
+  timer_start(m->tm, TIMER_TARGET);
+  mmd_project_targets(m, mmd_target_rows(m, step, y));
+  timer_stop(m->tm, TIMER_TARGET);
 
   timer_start(m->tm, TIMER_SORT);
   int bad = mmd_sort(m); /* a NaN projection also makes F NaN on every rank */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char *const timer_names[TIMER_NPHASES] = {
-  "project", "sort", "1D OT", "kernel", "gradient", "update", "communication", "I/O", "baseline step"
+  "directions", "project", "target", "sort", "1D OT", "kernel", "gradient", "update", "communication", "I/O", "baseline step"
 };
 
 void timer_reset(struct timers *t) { memset(t, 0, sizeof *t); }
