@@ -5,8 +5,9 @@
  * block (sources first, then targets); every rank gets F and the gradient of its own source rows.
  * Per step: directions (a pure function of (seed, step, l), or a fixed table), projections by
  * dgemm (d <= 4: computed in the sorts), sorts, allgather of sorted projections along class_comm,
- * row sums of the 1D costs (W2: a Gram product, on the merged quantile grid when class sizes
- * differ, or on the quantile estimator's levels), allreduce along dir_comm, kernel weights,
+ * row sums of the 1D costs (W2: a Gram product, summed in the sorts tile by tile when this rank
+ * holds every class of one size, on the merged quantile grid when class sizes differ, or on the
+ * quantile estimator's levels), allreduce along dir_comm, kernel weights,
  * displacement sums (W2: block by block of directions), gradient dgemm, allreduce.
  * All buffers are allocated in mmd_init; mmd_eval allocates nothing.
  * With set.single the projections and the gradient back-projection are sgemms on float copies
