@@ -9,7 +9,7 @@
  * holds every class of one size, on the merged quantile grid when class sizes differ, or on the
  * quantile estimator's levels), allreduce along dir_comm, kernel weights,
  * displacement sums (W2: block by block of directions), gradient dgemm, allreduce.
- * All buffers are allocated in mmd_init; mmd_eval allocates nothing.
+ * All buffers are allocated in mmd_init; mmd_eval allocates nothing (tests/test_noalloc.c counts).
  * With set.single the projections and the gradient back-projection are sgemms on float copies
  * (the sources converted each step, the targets once); sorting, transport and kernels stay in
  * double. */
