@@ -37,10 +37,15 @@ static void mmd_alloc_gram(struct mmd *m)
     m->row = m->qg.G;
   }
   if (!m->gram) return;
-  m->gram_in_sort = m->row == 0 && (int)nown == cl->nc;
+  /* every class here, exact transport: the Gram summed in the sorts; on the merged grid the rows
+   * are then expanded a block of directions at a time (E holds one block: 21 MB -> 0.7 MB at the
+   * distillation size), in the sorts and again for the displacement sums */
+  m->gram_in_sort = (int)nown == cl->nc && m->set.estimator != MMD_QUANTILE;
+  m->e_blocks = m->gram_in_sort && m->row > 0;
   const size_t nsrc = (size_t)(m->s1 - m->j0), tile = (size_t)MMD_DISP_TILE;
   if (m->row > 0) {
-    m->E = WOW_NEW(double, (size_t)cl->nc * (size_t)m->Lb * (size_t)m->row + 1, "rows of the GEMM form");
+    const size_t dirs = m->e_blocks ? (size_t)mmd_min(MMD_DISP_TILE, m->Lb) : (size_t)m->Lb;
+    m->E = WOW_NEW(double, (size_t)cl->nc * dirs * (size_t)m->row + 1, "rows of the GEMM form");
     m->Asorted = WOW_NEW(double, nsrc * tile * (size_t)m->nmax + 1, "displacement sums per atom, one block");
   }
   m->Yg = WOW_NEW(double, nsrc * tile * (size_t)(m->row > 0 ? m->row : m->nmax) + 1, "displacement sums, one block of directions");
@@ -226,6 +231,16 @@ static int *mmd_perm(const struct mmd *m, int j, long l)
  * class's sorted values and permutations are written in runs (one direction at a time across all
  * classes would read 80 KB apart, one class across all directions would write as far apart). */
 #define MMD_SORT_TILE 8
+
+/* m->e_blocks: the merged-grid rows of every class on directions [l0, l0 + nl) into E, class after
+ * class (nl row values each); returns E. */
+static const double *mmd_expand_block(struct mmd *m, long l0, long nl)
+{
+  for (int j = 0; j < m->cl->nc; j++)
+    qgrid_expand(&m->qg, m->qg.which[j], m->sorted + m->soff[j] + l0 * m->cl->bsize[j], nl, m->E + (size_t)j * (size_t)(nl * m->row));
+  return m->E;
+}
+
 static int mmd_sort(struct mmd *m)
 {
   const long ld = m->ns + m->ntb, n0 = m->cl->bsize[0];
@@ -246,8 +261,9 @@ static int mmd_sort(struct mmd *m)
       }
     }
     /* the tile's sorted values of every class are in cache: their Gram products now (the rows of
-     * the GEMM form are the sorted values themselves, m->Lb n long) */
-    if (m->gram_in_sort) gram_acc_upper(m->sorted + l0 * n0, m->Lb * n0, nc, (l1 - l0) * n0, m->G);
+     * the GEMM form are the sorted values themselves, m->Lb n long, or their expansions) */
+    if (m->e_blocks) gram_acc_upper(mmd_expand_block(m, l0, l1 - l0), (l1 - l0) * m->row, nc, (l1 - l0) * m->row, m->G);
+    else if (m->gram_in_sort) gram_acc_upper(m->sorted + l0 * n0, m->Lb * n0, nc, (l1 - l0) * n0, m->G);
   }
   if (m->gram_in_sort) gram_mirror(nc, m->G);
   return bad;
@@ -276,6 +292,7 @@ static const double *mmd_gram_rows(struct mmd *m, long *K, double *div)
   }
   *K = m->Lb * m->row;
   *div = (double)m->row;
+  if (m->e_blocks) return NULL; /* expanded block by block (mmd_sort, mmd_displacements_gram) */
   for (int j = 0; j < cl->nc; j++) {
     double *e = m->E + (size_t)j * (size_t)*K;
     if (m->set.estimator == MMD_QUANTILE)
@@ -428,7 +445,8 @@ static void mmd_displacements_gram(struct mmd *m)
   mmd_displacement_weights(m);
   for (long lb = 0; lb < m->Lb; lb += MMD_DISP_TILE) {
     const long nl = mmd_min(MMD_DISP_TILE, m->Lb - lb);
-    gram_combine(m->W, nsrc, rows + lb * row, Kd, nc, nl * row, m->Yg);
+    if (m->e_blocks) gram_combine(m->W, nsrc, mmd_expand_block(m, lb, nl), nl * row, nc, nl * row, m->Yg);
+    else gram_combine(m->W, nsrc, rows + lb * row, Kd, nc, nl * row, m->Yg);
     for (int c = m->j0; c < m->s1; c++) {
       const double *srow = m->S + (size_t)(c - m->j0) * (size_t)nc;
       const unsigned char *near = m->near + (size_t)(c - m->j0) * (size_t)nc;
