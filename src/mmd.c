@@ -79,7 +79,7 @@ static void mmd_alloc(struct mmd *m)
   m->perm = WOW_NEW(int, (size_t)m->Lb * (size_t)m->ns + (size_t)m->nmax, "sort permutations");
   m->S = WOW_ZNEW(double, nown * (size_t)cl->nc, "SW row sums");
   if (m->set.want_sw2 && m->set.kernel.p == 1) m->S2 = WOW_ZNEW(double, nown * (size_t)cl->nc, "SW2 row sums");
-  m->A = WOW_NEW(double, (size_t)m->Lb * (size_t)m->ns, "displacement sums");
+  if (!m->set.single) m->A = WOW_NEW(double, (size_t)m->Lb * (size_t)m->ns + 1, "displacement sums"); /* single: Af */
   m->acc = WOW_NEW(double, (size_t)m->nmax, "displacement row");
   if (m->set.estimator == MMD_QUANTILE) {
     m->knots = WOW_NEW(double, (size_t)cl->nc * (size_t)m->Lb * Q, "quantile knots");
@@ -391,6 +391,19 @@ static double mmd_local_F(const struct mmd *m)
   return F;
 }
 
+/* Class c's displacement sums on direction l (acc, its atoms in sorted order) un-sorted into row l
+ * of A, or of its float copy Af in single precision (where the gradient is an sgemm on Af). */
+static void mmd_unsort(struct mmd *m, int c, long l, const double *acc)
+{
+  const int *perm = mmd_perm(m, c, l);
+  const long n = m->cl->size[c];
+  const size_t at = (size_t)l * (size_t)m->ns + (size_t)m->col[c];
+  if (m->set.single)
+    for (long r = 0; r < n; r++) m->Af[at + (size_t)perm[r]] = (float)acc[r];
+  else
+    for (long r = 0; r < n; r++) m->A[at + (size_t)perm[r]] = acc[r];
+}
+
 /* a_ck: the weight of the displacements of class c's atoms against class k (row: c's row sums
  * S[c][.]): + for a flowed class, - for a target class, w_k 2 phi'(S[c][k]). */
 static double mmd_pair_weight(const struct mmd *m, const double *row, int k)
@@ -458,17 +471,12 @@ static void mmd_displacements_gram(struct mmd *m)
         if (a != 0.0)
           for (long l = 0; l < nl; l++) mmd_pair_disp(m, c, k, lb + l, 2, a, accs + l * n);
       }
-      for (long l = 0; l < nl; l++) {
-        const int *perm = mmd_perm(m, c, lb + l);
-        const double *acc = accs + l * n;
-        double *Arow = m->A + (size_t)(lb + l) * (size_t)m->ns + (size_t)m->col[c];
-        for (long r = 0; r < n; r++) Arow[perm[r]] = acc[r];
-      }
+      for (long l = 0; l < nl; l++) mmd_unsort(m, c, lb + l, accs + l * n);
     }
   }
 }
 
-/* Pass 2: displacement sums of own source classes, un-sorted into A (Lb x ns). */
+/* Pass 2: displacement sums of own source classes, un-sorted into A (Lb x ns; Af in single precision). */
 static void mmd_displacements(struct mmd *m)
 {
   if (m->gram) { mmd_displacements_gram(m); return; }
@@ -487,9 +495,7 @@ static void mmd_displacements(struct mmd *m)
         if (a == 0.0) continue;
         mmd_pair_disp(m, c, k, l, p, a, acc);
       }
-      const int *perm = mmd_perm(m, c, l);
-      double *Arow = m->A + (size_t)l * (size_t)m->ns + (size_t)m->col[c];
-      for (long r = 0; r < n; r++) Arow[perm[r]] = acc[r];
+      mmd_unsort(m, c, l, acc);
     }
   }
 }
@@ -501,7 +507,6 @@ static void mmd_gradient_rows(struct mmd *m, long r0, long nr, double *grad)
   if (nr == 0) return;
   if (Lb == 0) { memset(grad + (size_t)r0 * d, 0, (size_t)nr * (size_t)d * sizeof(double)); return; }
   if (m->set.single) {
-    for (long l = 0; l < Lb; l++) convert_to_float(m->A + (size_t)l * ns + r0, (size_t)nr, m->Af + (size_t)l * ns + r0);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nr, d, Lb, 1.0f / (float)m->set.L, m->Af + r0, ns, m->thetaf, d, 0.0f,
                 m->gradf + (size_t)r0 * d, d);
     convert_to_double(m->gradf + (size_t)r0 * d, (size_t)nr * (size_t)d, grad + (size_t)r0 * d);
