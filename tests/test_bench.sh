@@ -3,8 +3,8 @@
 # single precision, overlapped gradient all-reduce) and reports its numbers; bench --sums times
 # and compares the kernel-sum paths; bench --predict (the cost model) matches its closed form at one
 # rank and picks the grid that bench and runs pick; postprocess/scaling_model calibrates on the TSV
-# and predicts it; bench --comm times the collectives (not timed tests: nothing here depends on how
-# fast the machine is).
+# and predicts it; bench --comm times the collectives; postprocess/bench_compare alternates builds
+# and tabulates their ranges (not timed tests: nothing here depends on how fast the machine is).
 . "$1"
 W=$(workdir bench)
 cd "$W" || exit 1
@@ -102,3 +102,16 @@ grep -q "^scaling_model: error: broken.tsv: line 2: column .* is not a number" e
 "$PYTHON3" "$SRCDIR/postprocess/scaling_model" "$WOWFLOW" > err.txt 2>&1 && fail "scaling_model accepted a binary file"
 grep -q "not a text table" err.txt || { cat err.txt; fail "scaling_model: unclear error for a binary file"; }
 cat model.txt
+# bench_compare: alternating rounds of two builds (here the same one twice), one table of ranges
+BC="$SRCDIR/postprocess/bench_compare"
+"$PYTHON3" "$BC" "$WOWFLOW" "$WOWFLOW" --rounds 2 --launcher "$MPIEXEC $MPIEXEC_NUMPROC_FLAG {ranks} $MPIEXEC_PREFLAGS" \
+  --out compare.md -- --classes 3 --n 80 --m 80 --d 2 --projections 50 --steps 3 --warmup 1 > compare.txt 2>&1 ||
+  { cat compare.txt; fail "bench_compare"; }
+cat compare.txt
+[ "$(grep -c "^| $WOWFLOW ([12]) | 2 | " compare.md)" -eq 2 ] || { cat compare.md; fail "bench_compare: expected two builds of 2 rounds"; }
+grep -q "^| build | rounds | median ms | min ms | step / floor | directions ms |" compare.md || { cat compare.md; fail "bench_compare: header"; }
+"$PYTHON3" "$BC" "$WOWFLOW" "$SRCDIR/README.md" > err.txt 2>&1 && fail "bench_compare accepted a text file as a build"
+grep -q "README.md: not an executable program" err.txt || { cat err.txt; fail "bench_compare: unclear error"; }
+"$PYTHON3" "$BC" "$WOWFLOW" "$WOWFLOW" --rounds 1 -- --precision half > err.txt 2>&1 && fail "bench_compare hid a failing bench"
+grep -q "^bench_compare: error: .*precision must be double or single" err.txt || { cat err.txt; fail "bench_compare: failing bench not reported"; }
+"$PYTHON3" "$BC" --help > /dev/null || fail "bench_compare --help"
