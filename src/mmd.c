@@ -227,11 +227,6 @@ static int *mmd_perm(const struct mmd *m, int j, long l)
   return m->perm + (size_t)m->Lb * (size_t)m->col[j] + (size_t)l * (size_t)m->cl->size[j];
 }
 
-/* Tiled over MMD_SORT_TILE directions: the projections are read as a few row streams and every
- * class's sorted values and permutations are written in runs (one direction at a time across all
- * classes would read 80 KB apart, one class across all directions would write as far apart). */
-#define MMD_SORT_TILE 8
-
 /* m->e_blocks: the merged-grid rows of every class on directions [l0, l0 + nl) into E, class after
  * class (nl row values each); returns E. */
 static const double *mmd_expand_block(struct mmd *m, long l0, long nl)
@@ -241,9 +236,25 @@ static const double *mmd_expand_block(struct mmd *m, long l0, long nl)
   return m->E;
 }
 
+/* m->gram_in_sort: the tile [l0, l0 + nl) of every class is sorted and in cache: its Gram products
+ * now (the rows of the GEMM form are the sorted values themselves, m->Lb n long, or their
+ * expansions on the merged grid). */
+static void mmd_sort_tile_gram(struct mmd *m, long l0, long nl)
+{
+  const int nc = m->cl->nc;
+  const long n0 = m->cl->bsize[0];
+  if (m->e_blocks) gram_acc_upper(mmd_expand_block(m, l0, nl), nl * m->row, nc, nl * m->row, m->G);
+  else gram_acc_upper(m->sorted + l0 * n0, m->Lb * n0, nc, nl * n0, m->G);
+}
+
+/* Tiled over MMD_SORT_TILE directions: the projections are read as a few row streams and every
+ * class's sorted values and permutations are written in runs (one direction at a time across all
+ * classes would read 80 KB apart, one class across all directions would write as far apart). */
+#define MMD_SORT_TILE 8
+
 static int mmd_sort(struct mmd *m)
 {
-  const long ld = m->ns + m->ntb, n0 = m->cl->bsize[0];
+  const long ld = m->ns + m->ntb;
   const int nc = m->cl->nc;
   int bad = 0;
   if (m->gram_in_sort) memset(m->G, 0, (size_t)nc * (size_t)nc * sizeof *m->G);
@@ -260,10 +271,7 @@ static int mmd_sort(struct mmd *m)
         bad |= sort1d(v, (size_t)n, m->sorted + m->soff[j] + l * n, mmd_perm(m, j, l), &m->sw) != 0;
       }
     }
-    /* the tile's sorted values of every class are in cache: their Gram products now (the rows of
-     * the GEMM form are the sorted values themselves, m->Lb n long, or their expansions) */
-    if (m->e_blocks) gram_acc_upper(mmd_expand_block(m, l0, l1 - l0), (l1 - l0) * m->row, nc, (l1 - l0) * m->row, m->G);
-    else if (m->gram_in_sort) gram_acc_upper(m->sorted + l0 * n0, m->Lb * n0, nc, (l1 - l0) * n0, m->G);
+    if (m->gram_in_sort) mmd_sort_tile_gram(m, l0, l1 - l0);
   }
   if (m->gram_in_sort) gram_mirror(nc, m->G);
   return bad;
