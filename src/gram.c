@@ -47,12 +47,9 @@ WOW_CLONES_FMA void gram_axpy(double w, const double *x, long n, double *y)
 void gram_rows(const double *S, int nrows, long K, int r0, int nr, double *G)
 {
   if (nrows > GRAM_FEW) {
-    if (r0 == 0 && nr == nrows && nrows <= GRAM_BLOCKED_MAX) { /* all rows: register blocks, half the pairs */
+    if (r0 == 0 && nr == nrows) { /* all rows: the symmetric product, half the pairs */
       memset(G, 0, (size_t)nrows * (size_t)nrows * sizeof *G);
       gram_acc_upper(S, K, nrows, K, G);
-      gram_mirror(nrows, G);
-    } else if (r0 == 0 && nr == nrows) { /* all rows: the symmetric product, half the flops */
-      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, nrows, (int)K, 1.0, S, (int)K, 0.0, G, nrows);
       gram_mirror(nrows, G);
     } else if (nr > 0)
       cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, nrows, (int)K, 1.0, S + (size_t)r0 * (size_t)K, (int)K, S, (int)K, 0.0,

@@ -17,6 +17,10 @@
 #define MMD_DISP_TILE 16 /* directions per block of the displacement product (mmd_displacements_gram) */
 
 static long mmd_min(long a, long b) { return a < b ? a : b; }
+
+/* gram_in_sort on the merged grid: E holds one block of directions, expanded where it is used. */
+static int mmd_e_blocks(const struct mmd *m) { return m->gram_in_sort && m->row > 0; }
+
 static long mmd_max(long a, long b) { return a > b ? a : b; }
 
 /* The GEMM form (W2 costs, p = 2).  Exact transport: all classes of one size as they are; classes
@@ -41,10 +45,9 @@ static void mmd_alloc_gram(struct mmd *m)
    * are then expanded a block of directions at a time (E holds one block: 21 MB -> 0.7 MB at the
    * distillation size), in the sorts and again for the displacement sums */
   m->gram_in_sort = (int)nown == cl->nc && m->set.estimator != MMD_QUANTILE;
-  m->e_blocks = m->gram_in_sort && m->row > 0;
   const size_t nsrc = (size_t)(m->s1 - m->j0), tile = (size_t)MMD_DISP_TILE;
   if (m->row > 0) {
-    const size_t dirs = m->e_blocks ? (size_t)mmd_min(MMD_DISP_TILE, m->Lb) : (size_t)m->Lb;
+    const size_t dirs = mmd_e_blocks(m) ? (size_t)mmd_min(MMD_DISP_TILE, m->Lb) : (size_t)m->Lb;
     m->E = WOW_NEW(double, (size_t)cl->nc * dirs * (size_t)m->row + 1, "rows of the GEMM form");
     m->Asorted = WOW_NEW(double, nsrc * tile * (size_t)m->nmax + 1, "displacement sums per atom, one block");
   }
@@ -227,7 +230,7 @@ static int *mmd_perm(const struct mmd *m, int j, long l)
   return m->perm + (size_t)m->Lb * (size_t)m->col[j] + (size_t)l * (size_t)m->cl->size[j];
 }
 
-/* m->e_blocks: the merged-grid rows of every class on directions [l0, l0 + nl) into E, class after
+/* mmd_e_blocks: the merged-grid rows of every class on directions [l0, l0 + nl) into E, class after
  * class (nl row values each); returns E. */
 static const double *mmd_expand_block(struct mmd *m, long l0, long nl)
 {
@@ -236,15 +239,16 @@ static const double *mmd_expand_block(struct mmd *m, long l0, long nl)
   return m->E;
 }
 
-/* m->gram_in_sort: the tile [l0, l0 + nl) of every class is sorted and in cache: its Gram products
- * now (the rows of the GEMM form are the sorted values themselves, m->Lb n long, or their
- * expansions on the merged grid). */
-static void mmd_sort_tile_gram(struct mmd *m, long l0, long nl)
+/* The rows of the GEMM form on directions [l0, l0 + nl): every class's row values there (*width
+ * each) with rows *ld apart: the sorted projections themselves (one size), E (built by
+ * mmd_gram_rows), or this block's expansion on the merged grid (mmd_e_blocks). */
+static const double *mmd_block_rows(struct mmd *m, long l0, long nl, long *width, long *ld)
 {
-  const int nc = m->cl->nc;
-  const long n0 = m->cl->bsize[0];
-  if (m->e_blocks) gram_acc_upper(mmd_expand_block(m, l0, nl), nl * m->row, nc, nl * m->row, m->G);
-  else gram_acc_upper(m->sorted + l0 * n0, m->Lb * n0, nc, nl * n0, m->G);
+  const long row = m->E ? m->row : m->cl->bsize[0];
+  *width = nl * row;
+  if (mmd_e_blocks(m)) { *ld = nl * row; return mmd_expand_block(m, l0, nl); }
+  *ld = m->Lb * row;
+  return (m->E ? m->E : m->sorted) + l0 * row;
 }
 
 /* Tiled over MMD_SORT_TILE directions: the projections are read as a few row streams and every
@@ -271,7 +275,11 @@ static int mmd_sort(struct mmd *m)
         bad |= sort1d(v, (size_t)n, m->sorted + m->soff[j] + l * n, mmd_perm(m, j, l), &m->sw) != 0;
       }
     }
-    if (m->gram_in_sort) mmd_sort_tile_gram(m, l0, l1 - l0);
+    if (m->gram_in_sort) { /* every class's tile is sorted and in cache: its Gram products now */
+      long width, ldr;
+      const double *rows = mmd_block_rows(m, l0, l1 - l0, &width, &ldr);
+      gram_acc_upper(rows, ldr, nc, width, m->G);
+    }
   }
   if (m->gram_in_sort) gram_mirror(nc, m->G);
   return bad;
@@ -300,7 +308,7 @@ static const double *mmd_gram_rows(struct mmd *m, long *K, double *div)
   }
   *K = m->Lb * m->row;
   *div = (double)m->row;
-  if (m->e_blocks) return NULL; /* expanded block by block (mmd_sort, mmd_displacements_gram) */
+  if (mmd_e_blocks(m)) return NULL; /* expanded block by block (mmd_sort, mmd_displacements_gram) */
   for (int j = 0; j < cl->nc; j++) {
     double *e = m->E + (size_t)j * (size_t)*K;
     if (m->set.estimator == MMD_QUANTILE)
@@ -460,19 +468,18 @@ static void mmd_displacements_gram(struct mmd *m)
 {
   const struct wow_clouds *cl = m->cl;
   const int nc = cl->nc, nsrc = m->s1 - m->j0;
-  const long row = m->E ? m->row : cl->bsize[0], Kd = m->Lb * row;
-  const double *rows = m->E ? m->E : m->sorted;
-  if (nsrc == 0 || Kd == 0) return;
+  if (nsrc == 0 || m->Lb == 0) return;
   mmd_displacement_weights(m);
   for (long lb = 0; lb < m->Lb; lb += MMD_DISP_TILE) {
     const long nl = mmd_min(MMD_DISP_TILE, m->Lb - lb);
-    if (m->e_blocks) gram_combine(m->W, nsrc, mmd_expand_block(m, lb, nl), nl * row, nc, nl * row, m->Yg);
-    else gram_combine(m->W, nsrc, rows + lb * row, Kd, nc, nl * row, m->Yg);
+    long width, ldr;
+    const double *rows = mmd_block_rows(m, lb, nl, &width, &ldr);
+    gram_combine(m->W, nsrc, rows, ldr, nc, width, m->Yg);
     for (int c = m->j0; c < m->s1; c++) {
       const double *srow = m->S + (size_t)(c - m->j0) * (size_t)nc;
       const unsigned char *near = m->near + (size_t)(c - m->j0) * (size_t)nc;
       const long n = cl->size[c];
-      double *accs = mmd_block_sums(m, c, lb, nl, m->Yg + (size_t)(c - m->j0) * (size_t)(nl * row));
+      double *accs = mmd_block_sums(m, c, lb, nl, m->Yg + (size_t)(c - m->j0) * (size_t)width);
       for (int k = 0; k < nc; k++) {
         if (!near[k]) continue;
         double a = mmd_pair_weight(m, srow, k);

@@ -67,7 +67,6 @@ struct mmd {
   int *perm, *subset_work, *subset;
   int gram;                 /* exact W2: pairwise transports as GEMMs (classes of different sizes: on qg) */
   int gram_in_sort;         /* gram, exact, every class here: G summed by mmd_sort, tile by tile in cache */
-  int e_blocks;             /* gram_in_sort on the merged grid: E holds one block of directions, expanded when used */
   double *G, *norm2, *W, *Asorted; /* Gram rows, squared norms, displacement weights, sorted sums */
   struct qgrid qg;          /* classes of different sizes: their merged quantile grid (qg.G = 0: one size) */
   long row;                 /* values per direction of the rows in E: qg.G, Q (quantile estimator), or 0 */

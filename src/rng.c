@@ -8,16 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void rng_philox(uint64_t seed, uint64_t stream, const uint64_t ctr[4], uint64_t out[4])
-{
-  philox4x64_ctr_t c = { { ctr[0], ctr[1], ctr[2], ctr[3] } };
-  philox4x64_key_t k = { { seed, stream } };
-  philox4x64_ctr_t r = philox4x64_R(10, c, k);
-  for (int i = 0; i < 4; i++) out[i] = r.v[i];
-}
-
-double rng_u01(uint64_t x) { return ((double)(x >> 12) + 0.5) * 0x1.0p-52; }
-
 /* out[i] = Philox block (c0, c1, c2, first + i) for i < count: the words of rng_philox, four blocks
  * at a time so that their rounds overlap (one block's rounds are a chain: 17 -> 10 ns per block). */
 static void rng_philox_run(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, uint64_t c2, uint64_t first, int count, uint64_t (*out)[4])
@@ -36,6 +26,15 @@ static void rng_philox_run(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t
     memcpy(out[i], b.v, sizeof out[i]);
   }
 }
+
+void rng_philox(uint64_t seed, uint64_t stream, const uint64_t ctr[4], uint64_t out[4])
+{
+  uint64_t r[1][4];
+  rng_philox_run(seed, stream, ctr[0], ctr[1], ctr[2], ctr[3], 1, r);
+  memcpy(out, r[0], sizeof r[0]);
+}
+
+double rng_u01(uint64_t x) { return ((double)(x >> 12) + 0.5) * 0x1.0p-52; }
 
 void rng_uniforms(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, uint64_t c2, size_t n, double *out)
 {
