@@ -95,29 +95,43 @@ int sort1d_rank_portable(const double *v, size_t n, double *sorted, int *perm)
  * key in both halves, for broadcasts that need no shuffle).  Returns -1 when a value is NaN. */
 SORT1D_AVX512 static int sort1d_keys(const double *v, size_t n, uint16_t *key16, uint32_t *key32)
 {
-  __m512d mn = _mm512_set1_pd(v[0]), mx = mn;
+  /* min and max over two independent chains (one chain waits on vminpd's latency) */
+  const __m512d v0 = _mm512_set1_pd(v[0]);
+  __m512d mn0 = v0, mx0 = v0, mn1 = v0, mx1 = v0;
   __mmask8 nan = 0;
-  for (size_t i = 0; i < n; i += 8) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512d x0 = _mm512_loadu_pd(v + i), x1 = _mm512_loadu_pd(v + i + 8);
+    nan |= _mm512_cmp_pd_mask(x0, x1, _CMP_UNORD_Q);
+    mn0 = _mm512_min_pd(mn0, x0);
+    mx0 = _mm512_max_pd(mx0, x0);
+    mn1 = _mm512_min_pd(mn1, x1);
+    mx1 = _mm512_max_pd(mx1, x1);
+  }
+  for (; i < n; i += 8) {
     const __mmask8 in = (__mmask8)(n - i >= 8 ? 0xFF : (1u << (n - i)) - 1);
-    const __m512d x = _mm512_mask_loadu_pd(_mm512_set1_pd(v[0]), in, v + i);
+    const __m512d x = _mm512_mask_loadu_pd(v0, in, v + i);
     nan |= _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
-    mn = _mm512_min_pd(mn, x);
-    mx = _mm512_max_pd(mx, x);
+    mn0 = _mm512_min_pd(mn0, x);
+    mx0 = _mm512_max_pd(mx0, x);
   }
   if (nan) return -1;
-  const double lo = _mm512_reduce_min_pd(mn), hi = _mm512_reduce_max_pd(mx);
+  const __m512d lo8 = _mm512_min_pd(mn0, mn1), hi8 = _mm512_max_pd(mx0, mx1);
+  const double lo = _mm512_reduce_min_pd(lo8), hi = _mm512_reduce_max_pd(hi8);
   double scale = hi > lo ? SORT1D_KEY_MAX / (hi - lo) : 0.0;
   if (!(scale < INFINITY)) scale = 0.0; /* max - min overflows or underflows: all keys 0, still exact */
   const __m512d vlo = _mm512_set1_pd(lo), vs = _mm512_set1_pd(scale), cap = _mm512_set1_pd(SORT1D_KEY_MAX);
-  for (size_t i = 0; i < n; i += 8) {
+  for (i = 0; i < n; i += 8) {
     const __mmask8 in = (__mmask8)(n - i >= 8 ? 0xFF : (1u << (n - i)) - 1);
     const __m512d x = _mm512_maskz_loadu_pd(in, v + i);
-    /* min_pd returns cap when the product is NaN (inf - inf): any key is correct, only speed cares */
+    /* min_pd returns cap when the product is NaN.  That happens only with scale = 0 (an infinity,
+     * or max - min overflowed), for the x whose x - lo is inf (or all x when lo = -inf): the
+     * largest values.  So the keys are monotone in every case, as sort1d_rank_avx512 needs. */
     const __m256i k = _mm512_cvttpd_epu32(_mm512_min_pd(_mm512_mul_pd(_mm512_sub_pd(x, vlo), vs), cap));
     _mm256_mask_storeu_epi32(key32 + i, in, _mm256_or_si256(k, _mm256_slli_epi32(k, 16)));
     _mm_mask_storeu_epi16(key16 + i, in, _mm256_cvtepi32_epi16(k));
   }
-  for (size_t i = n; i < ((n + 31) & ~(size_t)31); i++) key16[i] = 0xFFFF;
+  for (i = n; i < ((n + 31) & ~(size_t)31); i++) key16[i] = 0xFFFF;
   return 0;
 }
 
@@ -201,7 +215,8 @@ SORT1D_AVX512 static int sort1d_rank_avx512(const double *v, size_t n, double *s
   int inv[SORT1D_RANK_MAX];
   size_t sum = 0;
   for (size_t i = 0; i < n; i++) { inv[less[i]] = (int)i; sum += less[i]; }
-  if (sum != n * (n - 1) / 2) sort1d_place_ties(less, n, inv);
+  const int shared = sum != n * (n - 1) / 2;
+  if (shared) sort1d_place_ties(less, n, inv);
   for (size_t r = 0; r < n; r += 8) {
     const __mmask8 in = (__mmask8)(n - r >= 8 ? 0xFF : (1u << (n - r)) - 1);
     const __m256i ix = _mm256_maskz_loadu_epi32(in, inv + r);
@@ -209,7 +224,8 @@ SORT1D_AVX512 static int sort1d_rank_avx512(const double *v, size_t n, double *s
     _mm256_mask_storeu_epi32(perm + r, in, ix);
     _mm512_mask_storeu_pd(sorted + r, in, _mm512_add_pd(x, _mm512_setzero_pd())); /* -0.0 -> +0.0 */
   }
-  sort1d_fix_runs(sorted, perm, n);
+  /* distinct keys of a monotone map are already in value order: only shared keys need the pass */
+  if (shared) sort1d_fix_runs(sorted, perm, n);
   return 0;
 }
 #endif

@@ -179,6 +179,9 @@ static void sort_input(int kind, int n, unsigned *seed, double *v)
     case 1: v[i] = (i % 3 == 0 ? 1.0 : -1.0) + (double)(n - i) * 1e-13 * (r < 0.5 ? 1 : -1); break;
     case 2: v[i] = i % 7 == 3 ? (i % 2 ? INFINITY : -INFINITY) : r - 0.5; break;
     case 3: v[i] = i == n / 3 ? 1e300 : r * 1e-3; break;
+    case 4: v[i] = r - 0.5; break; /* distinct 16-bit keys (small n): no pass over shared keys */
+    case 5: v[i] = (r - 0.5) * 1.5e308 * 2.0; break; /* max - min overflows: keys 0 or the cap */
+    case 6: v[i] = i % 5 == 2 ? -INFINITY : r; break; /* min = -inf: every key the cap */
     default: v[i] = 2.5; break;
     }
   }
@@ -191,7 +194,7 @@ static void test_sorts(void **state)
   static const int sizes[] = { 1, 2, 7, 31, 32, 33, 80, 127, 128, 129, 200, 255, 256, 257, 500, 1000, 1023, 1024, 1025, 3000 };
   struct sort1d_work w;
   sort1d_work_init(&w, 3000);
-  for (int kind = 0; kind < 5; kind++)
+  for (int kind = 0; kind < 8; kind++)
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
       int n = sizes[k];
       double *v = malloc((size_t)n * sizeof *v), *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b), *c = malloc((size_t)n * sizeof *c);
