@@ -119,7 +119,7 @@ SORT1D_AVX512 static int sort1d_keys(const double *v, size_t n, uint16_t *key16,
   const __m512d lo8 = _mm512_min_pd(mn0, mn1), hi8 = _mm512_max_pd(mx0, mx1);
   const double lo = _mm512_reduce_min_pd(lo8), hi = _mm512_reduce_max_pd(hi8);
   double scale = hi > lo ? SORT1D_KEY_MAX / (hi - lo) : 0.0;
-  if (!(scale < INFINITY)) scale = 0.0; /* max - min overflows or underflows: all keys 0, still exact */
+  if (!(scale < INFINITY)) scale = 0.0; /* max - min underflows: all keys 0 (overflow gives scale 0 already) */
   const __m512d vlo = _mm512_set1_pd(lo), vs = _mm512_set1_pd(scale), cap = _mm512_set1_pd(SORT1D_KEY_MAX);
   for (i = 0; i < n; i += 8) {
     const __mmask8 in = (__mmask8)(n - i >= 8 ? 0xFF : (1u << (n - i)) - 1);
