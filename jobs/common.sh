@@ -27,6 +27,19 @@ wow_launch() {
   fi
 }
 
+# wow_launch_n P ARGS...: the same on P tasks (srun -n P inside a job; WOW_LAUNCH gets -n P too).
+wow_launch_n() {
+  local p=$1
+  shift
+  if [ -n "${WOW_LAUNCH:-}" ]; then
+    $WOW_LAUNCH -n "$p" "$WOWFLOW" "$@"
+  elif [ -n "${SLURM_JOB_ID:-}" ]; then
+    srun -n "$p" "$WOWFLOW" "$@"
+  else
+    mpirun -n "$p" ${MPIRUN_FLAGS:-} "$WOWFLOW" "$@"
+  fi
+}
+
 # wow_newest_checkpoint DIR: step of the newest checkpoint file in DIR/checkpoints, or -1.
 wow_newest_checkpoint() {
   s=$(ls "$1/checkpoints" 2>/dev/null | sed -n 's/^ckpt_0*\([0-9][0-9]*\)\.h5$/\1/p' | sort -n | tail -n 1)

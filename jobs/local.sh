@@ -4,12 +4,15 @@
 #   jobs/local.sh run   DECK RUN_DIR
 #   jobs/local.sh sweep DECK TABLE SWEEP_DIR
 #   jobs/local.sh chain DECK RUN_DIR          restart until done; LINK_WALLTIME limits each link
+#   jobs/local.sh scaling RUN_DIR             the scaling measurements on 1 .. WOW_NP ranks
 #
 # WOW_NP ranks (default 2); MPIRUN_FLAGS are added to mpirun (e.g. --oversubscribe).
 set -uo pipefail
 export WOW_HOME=${WOW_HOME:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$WOW_HOME/jobs/common.sh"
-[ $# -ge 3 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
+usage() { sed -n '2,9p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || usage
+case $1 in run|chain) [ $# -ge 3 ] || usage ;; sweep) [ $# -ge 4 ] || usage ;; esac
 case $1 in
   run)
     mkdir -p "$3" && wow_launch "$2" -P run.dir="$3" ;;
@@ -34,5 +37,7 @@ case $1 in
       wow_launch "$deck" -P run.dir="$dir" ${LINK_WALLTIME:+-P run.walltime=$LINK_WALLTIME} $restart > "$dir/link_$links.log" 2>&1 || exit $?
       tail -n 1 "$dir/link_$links.log" | grep -q "stopped for restart" || { echo "chain: complete after $links links"; exit 0; }
     done ;;
+  scaling)
+    RUN_DIR=$2 bash "$WOW_HOME/jobs/scaling.sbatch" ;;
   *) echo "local.sh: unknown workflow '$1'" >&2; exit 2 ;;
 esac

@@ -102,6 +102,30 @@ grep -q "^scaling_model: error: broken.tsv: line 2: column .* is not a number" e
 "$PYTHON3" "$SRCDIR/postprocess/scaling_model" "$WOWFLOW" > err.txt 2>&1 && fail "scaling_model accepted a binary file"
 grep -q "not a text table" err.txt || { cat err.txt; fail "scaling_model: unclear error for a binary file"; }
 cat model.txt
+# with the bandwidth given (as jobs/scaling.sbatch passes bench --comm's), the multi-rank rows are
+# predictions at that bandwidth, not fits: a 1000x slower link predicts a larger communication term
+for bw in 5 0.005; do
+  "$PYTHON3" "$SRCDIR/postprocess/scaling_model" bench.tsv --cores 2 --latency-us 1 --bandwidth-gbs $bw --wowflow "$WOWFLOW" > "model_$bw.txt" 2>&1 ||
+    { cat "model_$bw.txt"; fail "scaling_model --bandwidth-gbs $bw"; }
+  grep -q "bandwidth given (--bandwidth-gbs), not fitted" "model_$bw.txt" && grep -q "parallel.model_bandwidth_gbs = $bw\$" "model_$bw.txt" ||
+    { cat "model_$bw.txt"; fail "scaling_model --bandwidth-gbs $bw: not used as given"; }
+done
+comm_of() { awk -F '|' '$3 ~ /^ 2 / && $4 ~ /1 x 2/ { print $7; exit }' "$1"; }
+awk -v a="$(comm_of model_5.txt)" -v b="$(comm_of model_0.005.txt)" 'BEGIN { exit !(a > 0 && b > 100 * a) }' ||
+  { cat model_5.txt model_0.005.txt; fail "scaling_model: the given bandwidth does not set the communication term"; }
+"$PYTHON3" "$SRCDIR/postprocess/scaling_model" bench.tsv --bandwidth-gbs 0 --wowflow "$WOWFLOW" > err.txt 2>&1 && fail "scaling_model accepted --bandwidth-gbs 0"
+grep -q "scaling_model: error: --bandwidth-gbs must be positive" err.txt || { cat err.txt; fail "scaling_model: unclear error for --bandwidth-gbs 0"; }
+# the scaling workflow without Slurm (jobs/scaling.sbatch through jobs/local.sh): bench --comm,
+# bench on 1 and 2 ranks, the model's table with bench --comm's latency and bandwidth
+WOW_NP=2 WOWFLOW=$WOWFLOW PYTHON3=$PYTHON3 MPIRUN_FLAGS="$MPIEXEC_PREFLAGS" COMM="--max-kb 64" \
+  SIZE="--classes 3 --n 20 --m 20 --d 8 --projections 16 --steps 3 --warmup 1" bash "$SRCDIR/jobs/local.sh" scaling sc > sc.txt 2>&1 ||
+  { cat sc.txt; fail "jobs/local.sh scaling"; }
+for f in version.txt comm.txt comm.tsv bench_1.txt bench_2.txt scaling.tsv model.md; do [ -s "sc/$f" ] || { cat sc.txt; fail "scaling: no $f"; }; done
+[ "$(grep -c '^| 3, 20, 8, 16, double | [12] |' sc/model.md)" -eq 2 ] || { cat sc/model.md; fail "scaling: model.md lacks the 1- and 2-rank rows"; }
+lat=$(sed -n 's/.*model_latency_us = \([^ ]*\).*/\1/p' sc/comm.txt)
+bw=$(sed -n 's/.*model_bandwidth_gbs = \([^ ]*\).*/\1/p' sc/comm.txt)
+grep -q "latency given, bandwidth given" sc/model.md && grep -q "parallel.model_latency_us = $lat .*parallel.model_bandwidth_gbs = $bw\$" sc/model.md || { cat sc/comm.txt sc/model.md; fail "scaling: not bench --comm's latency $lat and bandwidth $bw"; }
+cat sc/model.md
 # bench_compare: alternating rounds of two builds (here the same one twice), one table of ranges
 BC="$SRCDIR/postprocess/bench_compare"
 "$PYTHON3" "$BC" "$WOWFLOW" "$WOWFLOW" --rounds 2 --launcher "$MPIEXEC $MPIEXEC_NUMPROC_FLAG {ranks} $MPIEXEC_PREFLAGS" \

@@ -4,7 +4,8 @@
 #   a 2-rank run job equals the mpirun result; a 3-row sweep gives 3 run directories and a
 #   3-row gather table; a failing row is flagged and the others still reported; a chain whose
 #   links are shorter than the run takes >= 2 links and ends bitwise where an uninterrupted run
-#   ends; USR1 to a link's batch shell makes the run checkpoint and the chain go on.
+#   ends; USR1 to a link's batch shell makes the run checkpoint and the chain go on; the scaling
+#   job writes the model's table from its own measurements.
 # Every wait is bounded.
 . "$1"
 command -v sbatch > /dev/null && timeout 10 sinfo -h > /dev/null 2>&1 || { echo "no Slurm cluster answers: skipped"; exit 77; }
@@ -76,3 +77,17 @@ grep -q "USR1: asking the run to checkpoint and stop" usr1/chain.log || { cat us
 grep -q "stopping after step [0-9]*: STOP file found" usr1/link_1.log || { tail usr1/link_1.log; fail "the run did not stop on the STOP file"; }
 "$WOWFLOW" compare chain-ref/final.h5 usr1/final.h5 --rtol 0 > usr1.cmp || { cat usr1.cmp; fail "the USR1 chain differs"; }
 echo "ok USR1 before the time limit: checkpoint, next link, same result"
+
+# 5. the scaling job: bench --comm and bench on 1 and 2 tasks, then the model's table with the
+#    measured latency and bandwidth (a tiny size: this checks the workflow, not the machine)
+out=$(SIZE="--classes 3 --n 20 --m 20 --d 8 --projections 16 --steps 3 --warmup 1" COMM="--max-kb 64" \
+  "$JOBS/submit" scaling scaling -n 2 -t 5) || fail "submit scaling"
+id=$(echo "$out" | sed -n 's/^scaling job \([0-9]*\).*/\1/p')
+wait_jobs "$id"
+[ "$(job_state "$id")" = COMPLETED ] || { cat wowflow-scaling-*.out; fail "scaling job $id: $(job_state "$id")"; }
+[ "$(grep -c '^| 3, 20, 8, 16, double | [12] |' scaling/model.md)" -eq 2 ] ||
+  { cat scaling/model.md wowflow-scaling-*.out; fail "scaling job: model.md lacks the 1- and 2-task rows"; }
+grep -q "latency given, bandwidth given" scaling/model.md && [ -s scaling/comm.tsv ] ||
+  { cat scaling/model.md; fail "scaling job: the model did not take bench --comm's latency and bandwidth"; }
+echo "ok scaling job $id: bench --comm, 1 and 2 tasks, model.md"
+
