@@ -126,6 +126,10 @@ lat=$(sed -n 's/.*model_latency_us = \([^ ]*\).*/\1/p' sc/comm.txt)
 bw=$(sed -n 's/.*model_bandwidth_gbs = \([^ ]*\).*/\1/p' sc/comm.txt)
 grep -q "latency given, bandwidth given" sc/model.md && grep -q "parallel.model_latency_us = $lat .*parallel.model_bandwidth_gbs = $bw\$" sc/model.md || { cat sc/comm.txt sc/model.md; fail "scaling: not bench --comm's latency $lat and bandwidth $bw"; }
 cat sc/model.md
+WOW_NP=2 WOWFLOW=$WOWFLOW PYTHON3=$PYTHON3 MPIRUN_FLAGS="$MPIEXEC_PREFLAGS" COMM="--max-kb 8" SIZE="--steps many" \
+  bash "$SRCDIR/jobs/local.sh" scaling sc_bad > err.txt 2>&1 && fail "jobs/local.sh scaling ran with a bad SIZE"
+grep -q "^scaling: failed: .*bench --steps many" err.txt && grep -q "option --steps needs" err.txt ||
+  { cat err.txt; fail "jobs/local.sh scaling: unclear error for a bad SIZE"; }
 # bench_compare: alternating rounds of two builds (here the same one twice), one table of ranges
 BC="$SRCDIR/postprocess/bench_compare"
 "$PYTHON3" "$BC" "$WOWFLOW" "$WOWFLOW" --rounds 2 --launcher "$MPIEXEC $MPIEXEC_NUMPROC_FLAG {ranks} $MPIEXEC_PREFLAGS" \
