@@ -22,6 +22,13 @@
 
 extern char *openblas_get_corename(void) __attribute__((weak));
 
+static void bench_swap(double **a, double **b)
+{
+  double *t = *a;
+  *a = *b;
+  *b = t;
+}
+
 static int bench_cmp(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
@@ -133,6 +140,7 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   const size_t d = cl.d;
   double *x = WOW_NEW(double, (size_t)m.ns * d + 1, "x"), *y = WOW_NEW(double, (size_t)m.nt * d + 1, "y");
   double *g = WOW_NEW(double, (size_t)m.ns * d + 1, "grad"), *v = WOW_ZNEW(double, (size_t)m.ns * d + 1, "vel");
+  double *x2 = WOW_NEW(double, (size_t)m.ns * d + 1, "x before the step"), *v2 = WOW_NEW(double, (size_t)m.ns * d + 1, "vel before the step");
   bench_fill(&cl, m.j0, m.s1, x);
   bench_fill(&cl, m.t0, m.j1, y);
   struct flow_step rule = { FLOW_MOMENTUM, 1e-3, 0.9 };
@@ -149,7 +157,9 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     double t = comm_wtime();
     mmd_eval(&m, k, x, y, g, &res);
     timer_start(&tm, TIMER_UPDATE);
-    flow_update(&rule, x, v, g, (size_t)m.ns * d);
+    flow_step_into(&rule, x, v, g, (size_t)m.ns * d, x2, v2); /* out of place, as a run steps (run_update) */
+    bench_swap(&x, &x2);
+    bench_swap(&v, &v2);
     timer_stop(&tm, TIMER_UPDATE);
     comm_barrier(world);
     if (k < c->warmup) continue;
@@ -204,7 +214,7 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
            c->rates.bandwidth_gbs, 1e3 * model.total, 1e3 * model.compute, 1e3 * (model.gather + model.reduce));
     if (c->tsv) bench_tsv(c, P, &grid, stat3, floor_ms, step_ratio, phase_ms, gflops, peak, rss, kernel);
   }
-  free(ms); free(fl); free(ratio); free(x); free(y); free(g); free(v);
+  free(ms); free(fl); free(ratio); free(x); free(y); free(g); free(v); free(x2); free(v2);
   mmd_free(&m);
   layout_part_free(&part);
   comm_grid_free(&grid);

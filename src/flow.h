@@ -14,5 +14,9 @@ struct flow_step {
 };
 
 void flow_update(const struct flow_step *st, double *x, double *v, const double *g, size_t n);
+/* The same step out of place, bit for bit: reads x, v, g and writes x_out and, for momentum, v_out
+ * (euler leaves v_out alone: v does not change).  A caller that keeps the state before the step
+ * (run.c, for its rollback) swaps buffers instead of copying them. */
+void flow_step_into(const struct flow_step *st, const double *x, const double *v, const double *g, size_t n, double *x_out, double *v_out);
 
 #endif

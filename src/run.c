@@ -284,6 +284,20 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
 
 /* ------------------------------------------------------------------ the flow */
 
+/* The flow's step out of place: the state before it stays in x_prev (and vel_prev for momentum;
+ * euler does not change vel), for run_check_finite's rollback, with no copy of either. */
+static void run_update(struct wow_run *r, size_t nx)
+{
+  flow_step_into(&r->step_rule, r->x, r->vel, r->grad, nx, r->x_prev, r->vel_prev);
+  double *t = r->x;
+  r->x = r->x_prev;
+  r->x_prev = t;
+  if (r->step_rule.rule == FLOW_EULER) return;
+  t = r->vel;
+  r->vel = r->vel_prev;
+  r->vel_prev = t;
+}
+
 /* Collective: a non-finite F or gradient at step k ends the run.  The state before the last update
  * (x_{k-1}, kept in x_prev) was good: it is written as the checkpoint of step k - 1 unless that one
  * exists, so the run can go on from just before the blow-up with a smaller step. */
@@ -293,7 +307,7 @@ static void run_check_finite(struct wow_run *r, long k, const struct mmd_result 
   if (r->method == BL_WOW && k > r->step0 && k - 1 > r->last_ckpt_step) {
     double *x = r->x, *v = r->vel;
     r->x = r->x_prev;
-    r->vel = r->vel_prev;
+    if (r->step_rule.rule != FLOW_EULER) r->vel = r->vel_prev; /* see run_update */
     ckpt_write(r, k - 1);
     r->x = x;
     r->vel = v;
@@ -435,11 +449,7 @@ int run_flow(struct wow_run *r)
     run_snapshot(r, k);
     if (k == r->steps) break; /* the last evaluation only measures F at x_steps */
     timer_start(&r->tm, TIMER_UPDATE);
-    if (r->method == BL_WOW) { /* kept for the rollback checkpoint of run_check_finite */
-      memcpy(r->x_prev, r->x, nx * sizeof(double));
-      memcpy(r->vel_prev, r->vel, nx * sizeof(double));
-    }
-    if (r->method == BL_WOW) flow_update(&r->step_rule, r->x, r->vel, r->grad, nx);
+    if (r->method == BL_WOW) run_update(r, nx);
     else baseline_update(&r->bl, k, r->x, r->vel);
     timer_stop(&r->tm, TIMER_UPDATE);
     double now = comm_wtime();
