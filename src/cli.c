@@ -32,7 +32,7 @@ const char *cli_usage(void)
          "      the all-reduce and all-gather of a step timed over message sizes up to K KiB (default 16384)\n"
          "      on all ranks; the model's latency and bandwidth fitted to them (run it under mpirun)\n"
          "  wowflow bench --predict [--ranks P1,P2,...] [size options as above] [--gemm-gflops G] [--pair-gflops G]\n"
-         "                [--sort-ns T] [--latency-us T] [--bandwidth-gbs B] [--tsv FILE]\n"
+         "                [--sort-ns T] [--latency-us T] [--bandwidth-gbs B] [--memory-gbs B] [--tsv FILE]\n"
          "      the cost model (docs/scaling.md) without running: ms per step of every Pc x Pl grid for each\n"
          "      rank count, the grid 'auto' picks, efficiency; the rates also steer the grid bench picks\n"
          "  wowflow import (--idx IMAGES --idx-labels LABELS | --csv TABLE [--label-column K] [--header]\n"
@@ -169,7 +169,7 @@ static int cli_bench_model(const char *a, const char *v, struct cli *c, char *er
 {
   struct { const char *opt; double *dst; } reals[] = {
     { "--gemm-gflops", &c->rates.gemm_gflops }, { "--pair-gflops", &c->rates.pair_gflops }, { "--sort-ns", &c->rates.sort_ns },
-    { "--latency-us", &c->rates.latency_us }, { "--bandwidth-gbs", &c->rates.bandwidth_gbs },
+    { "--latency-us", &c->rates.latency_us }, { "--bandwidth-gbs", &c->rates.bandwidth_gbs }, { "--memory-gbs", &c->rates.memory_gbs },
   };
   *used = 1;
   if (strcmp(a, "--ranks") == 0) return cli_rank_list(v ? v : "", c, err, len);

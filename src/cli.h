@@ -9,7 +9,7 @@
  *   wowflow bench --sums [--n N --d D --projections L --kernel gaussian|riesz --h H --steps R --tsv FILE]
  *   wowflow bench --comm [--max-kb K] [--tsv FILE]
  *   wowflow bench --predict [--ranks P1,P2,...] [size options] [--gemm-gflops G --pair-gflops G
- *                  --sort-ns T --latency-us T --bandwidth-gbs B] [--tsv FILE]
+ *                  --sort-ns T --latency-us T --bandwidth-gbs B --memory-gbs B] [--tsv FILE]
  *   wowflow import (--idx IMAGES --idx-labels LABELS | --csv TABLE [--label-column K] [--header]
  *                  [--shape HxW]) --out OUT.h5 [--classes 0,1,2] [--per-class N] [--seed S]
  *                  [--scale] [--resize HxW]
@@ -47,7 +47,7 @@ struct cli {
   long comm_max_kb;   /* bench --comm --max-kb K: largest message per rank */
   long ranks[16];     /* bench --ranks P1,P2,...: the rank counts predicted (0 entries: the run's) */
   int nranks;
-  struct layout_rates rates; /* bench --gemm-gflops ... --bandwidth-gbs: the model's rates */
+  struct layout_rates rates; /* bench --gemm-gflops ... --memory-gbs: the model's rates */
   /* import */
   const char *idx, *idx_labels, *csv, *shape;
   int label_column, header, scale, resize_h, resize_w, nclass_list;

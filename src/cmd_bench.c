@@ -209,9 +209,9 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     printf("\npeak resident memory per rank %.1f MB\n", rss);
     struct layout_cost model;
     layout_model(&cl, c->L, bench_qrow(c), P, grid.Pc, &c->rates, &model);
-    printf("cost model (docs/scaling.md; rates: GEMM %g GFLOP/s, pairwise %g, sort %g ns, %g us, %g GB/s): %.3f ms per step "
-           "(compute %.3f, communication %.3f)\n", c->rates.gemm_gflops, c->rates.pair_gflops, c->rates.sort_ns, c->rates.latency_us,
-           c->rates.bandwidth_gbs, 1e3 * model.total, 1e3 * model.compute, 1e3 * (model.gather + model.reduce));
+    printf("cost model (docs/scaling.md; rates: GEMM %g GFLOP/s, pairwise %g, sort %g ns, %g us, %g GB/s, update %g GB/s): %.3f ms per "
+           "step (compute %.3f, communication %.3f)\n", c->rates.gemm_gflops, c->rates.pair_gflops, c->rates.sort_ns, c->rates.latency_us,
+           c->rates.bandwidth_gbs, c->rates.memory_gbs, 1e3 * model.total, 1e3 * model.compute, 1e3 * (model.gather + model.reduce));
     if (c->tsv) bench_tsv(c, P, &grid, stat3, floor_ms, step_ratio, phase_ms, gflops, peak, rss, kernel);
   }
   free(ms); free(fl); free(ratio); free(x); free(y); free(g); free(v); free(x2); free(v2);

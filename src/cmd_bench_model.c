@@ -33,8 +33,9 @@ static int model_table(const struct cli *c, const struct wow_clouds *cl, const l
   }
   const struct layout_rates *r = &c->rates;
   printf("cost model (docs/scaling.md): %ld + %ld classes, n = %ld, m = %ld, d = %ld, L = %ld; rates: GEMM %g GFLOP/s, "
-         "pairwise %g GFLOP/s, sort %g ns per value, latency %g us, bandwidth %g GB/s per rank\n",
-         c->classes, c->classes, c->n, c->m, c->d, c->L, r->gemm_gflops, r->pair_gflops, r->sort_ns, r->latency_us, r->bandwidth_gbs);
+         "pairwise %g GFLOP/s, sort %g ns per value, latency %g us, bandwidth %g GB/s per rank, update %g GB/s\n",
+         c->classes, c->classes, c->n, c->m, c->d, c->L, r->gemm_gflops, r->pair_gflops, r->sort_ns, r->latency_us, r->bandwidth_gbs,
+         r->memory_gbs);
   printf("| ranks | grid (Pc x Pl) | compute ms | allgather ms | allreduce ms | predicted ms/step | efficiency |\n");
   printf("|---|---|---|---|---|---|---|\n");
   struct layout_cost one;

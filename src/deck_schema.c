@@ -95,6 +95,8 @@ static const struct deck_key wow_schema[] = {
     "cost model: latency of one message stage of a collective" },
   { "parallel.model_bandwidth_gbs", DECK_REAL, WOW_STR(LAYOUT_BANDWIDTH_GBS), 0, BIG, DECK_MIN_OPEN | M, NULL,
     "cost model: network bandwidth per rank" },
+  { "parallel.model_memory_gbs", DECK_REAL, WOW_STR(LAYOUT_MEMORY_GBS), 0, BIG, DECK_MIN_OPEN | M, NULL,
+    "cost model: memory rate per rank of the particle update" },
 };
 
 const struct deck_key *deck_schema(size_t *nkeys)

@@ -45,13 +45,19 @@ struct layout_rates {
   double sort_ns;       /* per sorted projection value, in a class of 200 (layout_sort_scale) */
   double latency_us;    /* per message stage of a collective (log2 P stages) */
   double bandwidth_gbs; /* per rank */
+  double memory_gbs;    /* per rank: the particle update streams LAYOUT_UPDATE_BYTES per source coordinate */
 };
 #define LAYOUT_GEMM_GFLOPS 34
 #define LAYOUT_PAIR_GFLOPS 8
 #define LAYOUT_SORT_NS 6.5
 #define LAYOUT_LATENCY_US 2
 #define LAYOUT_BANDWIDTH_GBS 10
-#define LAYOUT_RATES_DEFAULT { LAYOUT_GEMM_GFLOPS, LAYOUT_PAIR_GFLOPS, LAYOUT_SORT_NS, LAYOUT_LATENCY_US, LAYOUT_BANDWIDTH_GBS }
+#define LAYOUT_MEMORY_GBS 12
+#define LAYOUT_RATES_DEFAULT { LAYOUT_GEMM_GFLOPS, LAYOUT_PAIR_GFLOPS, LAYOUT_SORT_NS, LAYOUT_LATENCY_US, LAYOUT_BANDWIDTH_GBS, LAYOUT_MEMORY_GBS }
+/* Bytes the momentum step moves per source coordinate (run.c steps out of place: x, v and g read,
+ * the new x and v written to other buffers, which are read for ownership first): 7 doubles.  Every
+ * rank of a class block updates all of the block's particles. */
+#define LAYOUT_UPDATE_BYTES 56.0
 
 /* Time to sort one value of a class of n points, in units of sort_ns (1 at n = 200). */
 double layout_sort_scale(double n);

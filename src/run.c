@@ -96,7 +96,7 @@ static int run_class_groups(struct wow_run *r)
     const struct deck *dk = &r->deck;
     const struct layout_rates rates = { deck_real(dk, "parallel.model_gemm_gflops"), deck_real(dk, "parallel.model_pair_gflops"),
                                         deck_real(dk, "parallel.model_sort_ns"), deck_real(dk, "parallel.model_latency_us"),
-                                        deck_real(dk, "parallel.model_bandwidth_gbs") };
+                                        deck_real(dk, "parallel.model_bandwidth_gbs"), deck_real(dk, "parallel.model_memory_gbs") };
     const long qrow = deck_enum(dk, "sw.estimator") == 1 ? deck_int(dk, "sw.quantiles") : 0;
     return layout_auto_groups(&r->cl, deck_int(dk, "sw.projections"), qrow, P, &rates);
   }
