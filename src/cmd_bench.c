@@ -132,7 +132,7 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   struct timers tm;
   timer_reset(&tm);
   struct mmd_setup set = { .estimator = strcmp(c->estimator, "quantile") ? MMD_EXACT : MMD_QUANTILE, .Q = BENCH_QUANTILES, .L = c->L, .seed = 1,
-                           .single = strcmp(c->precision, "single") == 0, .overlap = c->overlap };
+                           .single = strcmp(c->precision, "single") == 0, .overlap = c->overlap, .share = !c->no_shares };
   if (kernel_init(&set.kernel, c->kernel, 0, 1.0)) snprintf(msg, sizeof msg, "command line: unknown kernel '%s'", c->kernel);
   comm_check_all(world, msg);
   struct mmd m;
@@ -157,10 +157,14 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     double t = comm_wtime();
     mmd_eval(&m, k, x, y, g, &res);
     timer_start(&tm, TIMER_UPDATE);
-    flow_step_into(&rule, x, v, g, (size_t)m.ns * d, x2, v2); /* out of place, as a run steps (run_update) */
+    const size_t at = (size_t)m.share0 * d; /* this rank's share of the rows, out of place, as a run steps (run_update) */
+    flow_step_into(&rule, x + at, v + at, g + at, (size_t)(m.share1 - m.share0) * d, x2 + at, v2 + at);
     bench_swap(&x, &x2);
     bench_swap(&v, &v2);
     timer_stop(&tm, TIMER_UPDATE);
+    timer_start(&tm, TIMER_COMM);
+    if (m.shcount) comm_allgatherv_doubles(x + at, x, m.shcount, m.shdispl, grid.dir_comm);
+    timer_stop(&tm, TIMER_COMM);
     comm_barrier(world);
     if (k < c->warmup) continue;
     ms[k - c->warmup] = 1e3 * (comm_wtime() - t);

@@ -232,6 +232,13 @@ void comm_allgatherv_doubles(const double *send, double *recv, const int *cnt, c
   comm_check_rc(MPI_Allgatherv(sbuf, cnt[rank], MPI_DOUBLE, recv, cnt, dsp, MPI_DOUBLE, comm), "MPI_Allgatherv");
 }
 
+void comm_reduce_scatter_doubles(double *buf, const int *cnt, const int *dsp, double *work, MPI_Comm comm)
+{
+  const int rank = comm_rank(comm);
+  comm_check_rc(MPI_Reduce_scatter(buf, work, cnt, MPI_DOUBLE, MPI_SUM, comm), "MPI_Reduce_scatter");
+  memcpy(buf + dsp[rank], work, (size_t)cnt[rank] * sizeof(double));
+}
+
 void comm_bcast_bytes(void *buf, size_t n, int root, MPI_Comm comm)
 {
   const size_t chunk = (size_t)1 << 30;

@@ -62,6 +62,10 @@ void comm_gather_layout(const size_t *counts, int n, int **cnt, int **dsp);
 /* Collective: gather cnt[r] doubles from every rank r of comm into recv at dsp[r]; send may be
  * recv + dsp[rank] (in place).  Allocates nothing. */
 void comm_allgatherv_doubles(const double *send, double *recv, const int *cnt, const int *dsp, MPI_Comm comm);
+/* Collective: buf (cnt[r] doubles at dsp[r] for every rank r, the layout of comm_gather_layout)
+ * summed elementwise over comm, each rank getting only its part, at buf + dsp[rank] (work: cnt[rank]
+ * doubles of scratch).  The rest of buf is left as it was.  Allocates nothing. */
+void comm_reduce_scatter_doubles(double *buf, const int *cnt, const int *dsp, double *work, MPI_Comm comm);
 void comm_bcast_bytes(void *buf, size_t n, int root, MPI_Comm comm);
 /* Collective: root's string (malloc'ed) replaces *s on every other rank. */
 void comm_bcast_string(char **s, int root, MPI_Comm comm);

@@ -84,6 +84,9 @@ static const struct deck_key wow_schema[] = {
   { "checkpoint.at_end", DECK_BOOL, "true", 0, 0, M, NULL, "write a checkpoint of the final state (a later restart may add steps)" },
   { "parallel.class_groups", DECK_INT, "auto", 1, 1e7, DECK_AUTO | M, NULL,
     "Pc: ranks are a Pc x (P/Pc) grid, classes split over Pc, directions over P/Pc (auto: chosen by a cost model)" },
+  { "parallel.shares", DECK_BOOL, "true", 0, 0, M, NULL,
+    "each rank of a class block updates its share of the particles (gradient reduce-scattered, particles all-gathered); "
+    "false: every rank updates all of them (gradient all-reduced)" },
   { "parallel.overlap", DECK_BOOL, "false", 0, 0, M, NULL,
     "all-reduce the gradient class by class (MPI_Iallreduce) while the next class's gradient is computed" },
   { "parallel.model_gemm_gflops", DECK_REAL, WOW_STR(LAYOUT_GEMM_GFLOPS), 0, BIG, DECK_MIN_OPEN | M, NULL,

@@ -140,7 +140,7 @@ void layout_model(const struct wow_clouds *cl, long L, long qrow, int P, int Pc,
     struct layout_block_work w;
     layout_block_work(cl, b[q], b[q + 1], Lb, grid, &w);
     const double compute = w.gemm / (r->gemm_gflops * 1e9) + w.sorts * r->sort_ns * 1e-9 + w.pair / (r->pair_gflops * 1e9)
-                           + LAYOUT_UPDATE_BYTES * w.rows * (double)cl->d / (r->memory_gbs * 1e9);
+                           + LAYOUT_UPDATE_BYTES * ceil(w.rows / Pl) * (double)cl->d / (r->memory_gbs * 1e9); /* a share */
     const double reduce = 2.0 * 8.0 * (w.rows * (double)cl->d + (double)(b[q + 1] - b[q]) * cl->nc) * (1.0 - 1.0 / Pl) / bw
                           + 2.0 * lat * log2((double)Pl);
     if (compute > out->compute) out->compute = compute;

@@ -55,8 +55,8 @@ struct layout_rates {
 #define LAYOUT_MEMORY_GBS 12
 #define LAYOUT_RATES_DEFAULT { LAYOUT_GEMM_GFLOPS, LAYOUT_PAIR_GFLOPS, LAYOUT_SORT_NS, LAYOUT_LATENCY_US, LAYOUT_BANDWIDTH_GBS, LAYOUT_MEMORY_GBS }
 /* Bytes the momentum step moves per source coordinate (run.c steps out of place: x, v and g read,
- * the new x and v written to other buffers, which are read for ownership first): 7 doubles.  Every
- * rank of a class block updates all of the block's particles. */
+ * the new x and v written to other buffers, which are read for ownership first): 7 doubles.  Each
+ * of the Pl ranks of a class block updates its share of the block's rows (mmd share0/1). */
 #define LAYOUT_UPDATE_BYTES 56.0
 
 /* Time to sort one value of a class of n points, in units of sort_ns (1 at n = 200). */

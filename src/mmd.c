@@ -58,6 +58,22 @@ static void mmd_alloc_gram(struct mmd *m)
   m->near = WOW_ZNEW(unsigned char, nown * (size_t)cl->nc + 1, "near pairs");
 }
 
+/* set.share over Pl > 1 direction groups: rows [0, ns) in Pl even parts, this rank's the pl-th. */
+static void mmd_alloc_shares(struct mmd *m)
+{
+  const int Pl = m->grid->Pl;
+  m->share0 = 0;
+  m->share1 = m->ns;
+  if (!m->set.share || m->set.overlap || Pl == 1) return;
+  size_t *cnt = WOW_NEW(size_t, (size_t)Pl, "share sizes");
+  for (int p = 0; p < Pl; p++) cnt[p] = (size_t)(m->ns * (p + 1) / Pl - m->ns * p / Pl) * m->cl->d;
+  comm_gather_layout(cnt, Pl, &m->shcount, &m->shdispl);
+  free(cnt);
+  m->share0 = m->ns * m->grid->pl / Pl;
+  m->share1 = m->ns * (m->grid->pl + 1) / Pl;
+  m->shwork = WOW_NEW(double, (size_t)(m->share1 - m->share0) * m->cl->d + 1, "gradient share");
+}
+
 static void mmd_alloc(struct mmd *m)
 {
   const struct wow_clouds *cl = m->cl;
@@ -110,6 +126,7 @@ static void mmd_alloc(struct mmd *m)
     m->thin_grad = WOW_NEW(double, d * (size_t)m->ns + 1, "transposed gradient (small d)");
   }
   m->req = WOW_NEW(MPI_Request, (size_t)(m->s1 - m->j0) + 1, "gradient requests");
+  mmd_alloc_shares(m);
   sort1d_work_init(&m->sw, (size_t)m->nmax);
   mmd_alloc_gram(m);
 }
@@ -144,7 +161,7 @@ void mmd_free(struct mmd *m)
   free(m->dq); free(m->perm); free(m->subset_work); free(m->subset);
   free(m->thin); free(m->thin_grad); free(m->G); free(m->norm2); free(m->W); free(m->Asorted); free(m->near); free(m->E); free(m->Yg);
   qgrid_free(&m->qg);
-  free(m->req);
+  free(m->req); free(m->shcount); free(m->shdispl); free(m->shwork);
   free(m->thetaf); free(m->xf); free(m->yf); free(m->projf); free(m->Af); free(m->gradf); free(m->slice);
   sort1d_work_free(&m->sw);
   memset(m, 0, sizeof *m);
@@ -566,13 +583,16 @@ static void mmd_gradient_overlap(struct mmd *m, double *grad)
 
 static void mmd_gradient(struct mmd *m, double *grad) { mmd_gradient_rows(m, 0, m->ns, grad); }
 
+/* sum over own classes c of w_c / n_c |grad|^2 on c's rows within [share0, share1). */
 static double mmd_local_norm2(const struct mmd *m, const double *grad)
 {
   const struct wow_clouds *cl = m->cl;
   double acc = 0.0;
   for (int c = m->j0; c < m->s1; c++) {
+    const long r0 = mmd_max(m->col[c], m->share0), r1 = mmd_min(m->col[c] + cl->size[c], m->share1);
+    if (r1 <= r0) continue;
     double s;
-    gram_norms(grad + (size_t)m->col[c] * cl->d, 1, cl->size[c] * (long)cl->d, &s);
+    gram_norms(grad + (size_t)r0 * cl->d, 1, (r1 - r0) * (long)cl->d, &s);
     acc += cl->weight[c] / (double)cl->size[c] * s;
   }
   return acc;
@@ -635,14 +655,15 @@ void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double
   }
 
   timer_start(m->tm, TIMER_COMM);
-  if (g->Pl > 1 && !overlap) comm_sum_doubles(grad, (size_t)m->ns * m->cl->d, g->dir_comm);
+  if (m->shcount) comm_reduce_scatter_doubles(grad, m->shcount, m->shdispl, m->shwork, g->dir_comm);
+  else if (g->Pl > 1 && !overlap) comm_sum_doubles(grad, (size_t)m->ns * m->cl->d, g->dir_comm);
   timer_stop(m->tm, TIMER_COMM);
   timer_start(m->tm, TIMER_GRADIENT);
   const double norm2 = mmd_local_norm2(m, grad); /* arithmetic: not in the communication phase */
   timer_stop(m->tm, TIMER_GRADIENT);
   timer_start(m->tm, TIMER_COMM);
   res->F = comm_sum_double(m->F_local, g->class_comm);
-  res->grad_norm = sqrt(comm_sum_double(norm2, g->class_comm));
+  res->grad_norm = sqrt(comm_sum_double(norm2, m->shcount ? g->world : g->class_comm)); /* shares: every row once */
   res->nonfinite = !comm_all_ok(g->world, !bad && isfinite(res->F) && isfinite(res->grad_norm));
   timer_stop(m->tm, TIMER_COMM);
 }

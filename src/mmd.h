@@ -40,6 +40,9 @@ struct mmd_setup {
   int force_loops;           /* never use the GEMM (Gram) form of the pairwise transports (tests) */
   int single;                /* run.precision = single: the three GEMMs in float (sgemm), the rest in double */
   int overlap;               /* parallel.overlap: gradient by row chunks, each all-reduced (MPI_Iallreduce) while the next is computed */
+  int share;                 /* the gradient only on this rank's share of the rows (mmd.share0/1), reduce-scattered over the
+                              * direction groups instead of all-reduced (run.c, bench: each rank then updates its share and the
+                              * particles are all-gathered); not with overlap */
 };
 
 struct mmd_result {
@@ -76,6 +79,10 @@ struct mmd {
   float *thetaf, *xf, *yf, *projf, *Af, *gradf; /* single precision: GEMM operands and results */
   int y_ready;              /* no target minibatches: yf (single precision) or thin holds the target rows */
   MPI_Request *req;         /* overlap: one request per own source class */
+  long share0, share1;      /* own source rows whose gradient mmd_eval sums here: all of them, or with set.share and Pl > 1 the
+                             * pl-th of Pl even parts */
+  int *shcount, *shdispl;   /* Pl: every share's doubles (rows x d) and offset, for the reduce-scatter and the all-gather */
+  double *shwork;           /* one share: the reduce-scatter's result */
   double F_local;
 };
 
@@ -83,7 +90,9 @@ void mmd_init(struct mmd *m, const struct mmd_setup *set, const struct wow_cloud
               const struct wow_part *part, struct timers *tm);
 void mmd_free(struct mmd *m);
 /* Collective.  x: own source rows (ns x d); y: own target rows (nt x d), the same values at every
- * call on this struct (converted to float, or transposed for d <= 4, once); grad: ns x d output. */
+ * call on this struct (converted to float, or transposed for d <= 4, once); grad: ns x d output, the
+ * gradient on rows [share0, share1) (all rows unless set.share; the others then hold partial sums).
+ * res: F, the norm of the whole gradient, and the finiteness flag, the same on every rank. */
 void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double *grad, struct mmd_result *res);
 /* One line for the log: how the pairwise transports and the products run (the same on every rank). */
 void mmd_describe(const struct mmd *m, char *buf, size_t len);

@@ -140,6 +140,7 @@ static void run_engine(struct wow_run *r)
   set.seed = (uint64_t)deck_int(dk, "run.seed");
   set.single = deck_enum(dk, "run.precision") == 1;
   set.overlap = deck_bool(dk, "parallel.overlap");
+  set.share = deck_bool(dk, "parallel.shares"); /* each rank of a class block updates its share of the rows (run_update) */
   mmd_init(&r->mmd, &set, &r->cl, &r->grid, &r->part, &r->tm);
   r->step_rule.rule = deck_enum(dk, "step.rule") == 1 ? FLOW_MOMENTUM : FLOW_EULER; /* adamw: otdd, in baseline.c */
   r->step_rule.lr = deck_real(dk, "step.lr");
@@ -284,11 +285,15 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
 
 /* ------------------------------------------------------------------ the flow */
 
-/* The flow's step out of place: the state before it stays in x_prev (and vel_prev for momentum;
- * euler does not change vel), for run_check_finite's rollback, with no copy of either. */
-static void run_update(struct wow_run *r, size_t nx)
+/* The flow's step on this rank's share of the rows (mmd.share0/1: all of them on one direction
+ * group), out of place: the state before it stays in x_prev (and vel_prev for momentum; euler does
+ * not change vel), for run_check_finite's rollback, with no copy of either.  The other rows of the
+ * new particles come from run_share_particles; the velocity's only at a checkpoint
+ * (run_ckpt_write). */
+static void run_update(struct wow_run *r)
 {
-  flow_step_into(&r->step_rule, r->x, r->vel, r->grad, nx, r->x_prev, r->vel_prev);
+  const size_t d = r->cl.d, at = (size_t)r->mmd.share0 * d, n = (size_t)(r->mmd.share1 - r->mmd.share0) * d;
+  flow_step_into(&r->step_rule, r->x + at, r->vel + at, r->grad + at, n, r->x_prev + at, r->vel_prev + at);
   double *t = r->x;
   r->x = r->x_prev;
   r->x_prev = t;
@@ -296,6 +301,22 @@ static void run_update(struct wow_run *r, size_t nx)
   t = r->vel;
   r->vel = r->vel_prev;
   r->vel_prev = t;
+}
+
+/* Collective (direction groups): every rank's share of the new particles to all of its class block. */
+static void run_share_particles(struct wow_run *r)
+{
+  const struct mmd *m = &r->mmd;
+  if (m->shcount) comm_allgatherv_doubles(r->x + (size_t)m->share0 * r->cl.d, r->x, m->shcount, m->shdispl, r->grid.dir_comm);
+}
+
+/* Collective: a checkpoint of the current state; the velocity's shares gathered first (run_update). */
+static double run_ckpt_write(struct wow_run *r, long step)
+{
+  const struct mmd *m = &r->mmd;
+  if (m->shcount && r->method == BL_WOW && r->step_rule.rule == FLOW_MOMENTUM)
+    comm_allgatherv_doubles(r->vel + (size_t)m->share0 * r->cl.d, r->vel, m->shcount, m->shdispl, r->grid.dir_comm);
+  return ckpt_write(r, step);
 }
 
 /* Collective: a non-finite F or gradient at step k ends the run.  The state before the last update
@@ -308,7 +329,7 @@ static void run_check_finite(struct wow_run *r, long k, const struct mmd_result 
     double *x = r->x, *v = r->vel;
     r->x = r->x_prev;
     if (r->step_rule.rule != FLOW_EULER) r->vel = r->vel_prev; /* see run_update */
-    ckpt_write(r, k - 1);
+    run_ckpt_write(r, k - 1);
     r->x = x;
     r->vel = v;
     r->last_ckpt_step = k - 1;
@@ -428,7 +449,6 @@ static enum policy_action run_decide(struct wow_run *r, long step, double slowes
 int run_flow(struct wow_run *r)
 {
   const long every = deck_int(&r->deck, "output.every");
-  const size_t nx = (size_t)r->mmd.ns * r->cl.d;
   struct mmd_result res;
   double t_start = comm_wtime(), t_last = t_start, slowest = 0, last_ckpt = t_start - r->t_job;
   /* before the first write, guess 1 s plus the bytes at 100 MB/s */
@@ -449,9 +469,14 @@ int run_flow(struct wow_run *r)
     run_snapshot(r, k);
     if (k == r->steps) break; /* the last evaluation only measures F at x_steps */
     timer_start(&r->tm, TIMER_UPDATE);
-    if (r->method == BL_WOW) run_update(r, nx);
+    if (r->method == BL_WOW) run_update(r);
     else baseline_update(&r->bl, k, r->x, r->vel);
     timer_stop(&r->tm, TIMER_UPDATE);
+    if (r->method == BL_WOW) {
+      timer_start(&r->tm, TIMER_COMM);
+      run_share_particles(r);
+      timer_stop(&r->tm, TIMER_COMM);
+    }
     double now = comm_wtime();
     if (now - t_step > slowest) slowest = now - t_step;
     if (k % every == 0 || k == r->steps - 1) {
@@ -465,7 +490,7 @@ int run_flow(struct wow_run *r)
     enum policy_action act = run_decide(r, k + 1, slowest, ckpt_cost, last_ckpt);
     if (act == POLICY_CONTINUE) continue;
     timer_start(&r->tm, TIMER_IO);
-    ckpt_cost = ckpt_write(r, k + 1);
+    ckpt_cost = run_ckpt_write(r, k + 1);
     r->last_ckpt_step = k + 1;
     timer_stop(&r->tm, TIMER_IO);
     last_ckpt = comm_wtime() - r->t_job;
@@ -485,7 +510,7 @@ int run_flow(struct wow_run *r)
             (double)r->bl.sinkhorn_total / (double)r->bl.sinkhorn_calls, r->bl.sinkhorn_iters, r->bl.sinkhorn_err, r->bl.set.tol);
   if (deck_bool(&r->deck, "checkpoint.at_end")) {
     timer_start(&r->tm, TIMER_IO);
-    ckpt_write(r, r->steps);
+    run_ckpt_write(r, r->steps);
     timer_stop(&r->tm, TIMER_IO);
   }
   return 0;

@@ -9,7 +9,7 @@
 W=$(workdir bench)
 cd "$W" || exit 1
 B="bench --classes 3 --n 80 --m 80 --d 2 --projections 50 --steps 5 --warmup 1 --tsv bench.tsv"
-for run in "1" "2" "1 --precision single" "2 --overlap"; do
+for run in "1" "2" "1 --precision single" "2 --overlap" "2 --no-shares"; do
   set -- $run
   np=$1
   shift
@@ -19,7 +19,7 @@ for run in "1" "2" "1 --precision single" "2 --overlap"; do
   done
   cat out.txt
 done
-[ "$(wc -l < bench.tsv)" -eq 5 ] || fail "bench.tsv should have a header and 4 rows"
+[ "$(wc -l < bench.tsv)" -eq 6 ] || fail "bench.tsv should have a header and 5 rows"
 awk -F '\t' 'NR == 1 { n = NF; for (i = 1; i <= NF; i++) if ($i == "median_ms") c = i }
              NR > 1 && (NF != n || !c || $c <= 0) { exit 1 }' bench.tsv || fail "bench.tsv rows are malformed"
 grep -q "	single	" bench.tsv || fail "bench.tsv lacks the precision column"
@@ -96,7 +96,7 @@ grep -q "\-\-ranks needs" err.txt || fail "bench: unclear error for --ranks 0"
 "$WOWFLOW" bench --predict --sort-ns -1 > err.txt 2>&1 && fail "bench accepted a negative rate"
 grep -q "must be positive" err.txt || fail "bench: unclear error for a negative rate"
 "$PYTHON3" "$SRCDIR/postprocess/scaling_model" bench.tsv --cores 2 --wowflow "$WOWFLOW" > model.txt 2>&1 || { cat model.txt; fail "scaling_model"; }
-grep -q "measured / predicted" model.txt && [ "$(grep -c '^| 3, 80, 2, 50' model.txt)" -eq 4 ] || { cat model.txt; fail "scaling_model table"; }
+grep -q "measured / predicted" model.txt && [ "$(grep -c '^| 3, 80, 2, 50' model.txt)" -eq 5 ] || { cat model.txt; fail "scaling_model table"; }
 grep -q "parallel.model_gemm_gflops = " model.txt || { cat model.txt; fail "scaling_model: no calibrated deck keys"; }
 head -2 bench.tsv | sed '2s/\t[0-9.]*\t/\tfast\t/' > broken.tsv
 "$PYTHON3" "$SRCDIR/postprocess/scaling_model" broken.tsv --wowflow "$WOWFLOW" > err.txt 2>&1 && fail "scaling_model accepted a malformed row"

@@ -31,6 +31,7 @@ struct problem {
   struct wow_part part;
   struct timers tm;
   struct mmd m;
+  double gnorm; /* the last eval_full's |grad| */
 };
 
 static void problem_init(struct problem *p, MPI_Comm world, int Pc_req, const struct mmd_setup *set_in)
@@ -65,15 +66,19 @@ static const double *own_y(const struct problem *p)
   return p->Y + (p->m.nt ? (size_t)p->cl.row0[p->m.t0] * p->d : 0);
 }
 
-/* F and the full gradient (N x d) on every rank. */
+/* F and the full gradient (N x d) on every rank: from each rank's share of its rows (set.share), or
+ * from the first direction group (every rank of a class block holds its whole gradient). */
 static double eval_full(struct problem *p, const double *X, double *full)
 {
   double *g = WOW_ZNEW(double, (size_t)p->m.ns * p->d + 1, "grad");
   struct mmd_result res;
   mmd_eval(&p->m, 0, own_x(p, X), own_y(p), g, &res);
+  p->gnorm = res.grad_norm;
   if (full) {
     memset(full, 0, (size_t)p->cl.N * p->d * sizeof(double));
-    if (p->grid.pl == 0 && p->m.ns) memcpy(full + (size_t)p->cl.row0[p->m.j0] * p->d, g, (size_t)p->m.ns * p->d * sizeof(double));
+    const long r0 = p->m.shcount ? p->m.share0 : 0, r1 = p->m.shcount ? p->m.share1 : (p->grid.pl == 0 ? p->m.ns : 0);
+    if (r1 > r0)
+      memcpy(full + ((size_t)p->cl.row0[p->m.j0] + (size_t)r0) * p->d, g + (size_t)r0 * p->d, (size_t)(r1 - r0) * p->d * sizeof(double));
     comm_sum_doubles(full, (size_t)p->cl.N * p->d, p->grid.world);
   }
   free(g);
@@ -88,12 +93,15 @@ static void fill_random(double *a, size_t n, uint64_t seed, double scale)
 
 static const long unequal[5] = { 5, 8, 6, 7, 4 }, equal[5] = { 6, 6, 6, 6, 6 };
 
+enum { FD_SINGLE = 1, FD_SHARE = 2 };
+
 static void test_fd(MPI_Comm world, int Pc, const char *kernel, double h, double r, enum mmd_estimator est, long batch, const long *sizes,
-                    int single)
+                    int mode)
 {
   struct problem p = { .C = 3, .C2 = 2, .d = 3, .L = 7, .batch = batch, .weights = { 0.2, 0.5, 0.3, 0.6, 0.4 } };
   memcpy(p.sizes, sizes, 5 * sizeof *sizes);
-  struct mmd_setup set = { .estimator = est, .Q = 12, .seed = 5, .single = single };
+  const int single = mode & FD_SINGLE;
+  struct mmd_setup set = { .estimator = est, .Q = 12, .seed = 5, .single = single, .share = (mode & FD_SHARE) != 0 };
   kernel_init(&set.kernel, kernel, h, r);
   long N = sizes[0] + sizes[1] + sizes[2], M = sizes[3] + sizes[4];
   p.X = WOW_NEW(double, N * 3, "X");
@@ -121,11 +129,11 @@ static void test_fd(MPI_Comm world, int Pc, const char *kernel, double h, double
         errmax = fmax(errmax, fabs(fd - grad[i * 3 + t]));
       }
   const double tol = single ? 1e-4 : 1e-6; /* single: rounding 1e-7 / eps + eps^2 truncation */
-  CHECK(errmax <= tol * (1 + gmax) && gmax > 1e-3, "%s %s batch %ld%s: max |fd - grad| = %.3e, max |grad| = %.3e", kernel,
-        est == MMD_EXACT ? "exact" : "quantile", batch, single ? " single" : "", errmax, gmax);
+  CHECK(errmax <= tol * (1 + gmax) && gmax > 1e-3, "%s %s batch %ld%s%s: max |fd - grad| = %.3e, max |grad| = %.3e", kernel,
+        est == MMD_EXACT ? "exact" : "quantile", batch, single ? " single" : "", p.m.shcount ? " shares" : "", errmax, gmax);
   if (comm_rank(world) == 0)
-    printf("fd %-8s %-8s batch %ld %s%s: max|fd - grad| %.2e  max|grad| %.2e\n", kernel, est == MMD_EXACT ? "exact" : "quantile", batch,
-           p.m.gram ? "GEMM form" : "loops    ", single ? " single" : "", errmax, gmax);
+    printf("fd %-8s %-8s batch %ld %s%s%s: max|fd - grad| %.2e  max|grad| %.2e\n", kernel, est == MMD_EXACT ? "exact" : "quantile", batch,
+           p.m.gram ? "GEMM form" : "loops    ", single ? " single" : "", p.m.shcount ? " shares" : "", errmax, gmax);
   free(grad);
   free(Xp);
   problem_free(&p);
@@ -133,7 +141,8 @@ static void test_fd(MPI_Comm world, int Pc, const char *kernel, double h, double
 }
 
 /* F and the full gradient (*g, N x d, malloc'ed) of a random problem for an engine setup. */
-static double eval_setup(MPI_Comm world, int Pc, const long *sizes, size_t d, long L, const struct mmd_setup *set, double **g, long *N)
+static double eval_setup(MPI_Comm world, int Pc, const long *sizes, size_t d, long L, const struct mmd_setup *set, double **g, long *N,
+                         double *gnorm)
 {
   struct problem p = { .C = 3, .C2 = 2, .d = d, .L = L, .weights = { 1, 2, 1, 1, 1 } };
   memcpy(p.sizes, sizes, 5 * sizeof *sizes);
@@ -146,19 +155,22 @@ static double eval_setup(MPI_Comm world, int Pc, const long *sizes, size_t d, lo
   problem_init(&p, world, Pc, set);
   *g = WOW_NEW(double, (size_t)*N * d, "grad");
   const double F = eval_full(&p, p.X, *g);
+  if (gnorm) *gnorm = p.gnorm;
   problem_free(&p);
   free(p.X);
   free(p.Y);
   return F;
 }
 
-/* Two setups on the same problem: relative difference of F, and max |g0 - g1| / max |g0|. */
+/* Two setups on the same problem: relative difference of F, max |g0 - g1| / max |g0|, and (en, may be
+ * NULL) the relative difference of |grad|. */
 static void compare_setups(MPI_Comm world, int Pc, const long *sizes, size_t d, long L, const struct mmd_setup *s0,
-                           const struct mmd_setup *s1, double *eF, double *eg)
+                           const struct mmd_setup *s1, double *eF, double *eg, double *en)
 {
-  double *g0, *g1, e = 0, gm = 0;
+  double *g0, *g1, e = 0, gm = 0, n0, n1;
   long N;
-  const double F0 = eval_setup(world, Pc, sizes, d, L, s0, &g0, &N), F1 = eval_setup(world, Pc, sizes, d, L, s1, &g1, &N);
+  const double F0 = eval_setup(world, Pc, sizes, d, L, s0, &g0, &N, &n0), F1 = eval_setup(world, Pc, sizes, d, L, s1, &g1, &N, &n1);
+  if (en) *en = fabs(n0 - n1) / n0;
   for (size_t i = 0; i < (size_t)N * d; i++) { e = fmax(e, fabs(g0[i] - g1[i])); gm = fmax(gm, fabs(g0[i])); }
   *eF = fabs(F0 - F1) / fabs(F0);
   *eg = e / gm;
@@ -175,7 +187,7 @@ static void test_single_vs_double(MPI_Comm world, int Pc, const long *sizes)
   ss.kernel = sd.kernel;
   ss.single = 1;
   double eF, eg;
-  compare_setups(world, Pc, sizes, 50, 40, &sd, &ss, &eF, &eg);
+  compare_setups(world, Pc, sizes, 50, 40, &sd, &ss, &eF, &eg, NULL);
   CHECK(eF < 1e-5 && eg < 1e-5, "single vs double: F relative %.3e, gradient relative %.3e", eF, eg);
   if (comm_rank(world) == 0) printf("single vs double precision: F relative %.2e, gradient relative %.2e\n", eF, eg);
 }
@@ -189,8 +201,22 @@ static void test_overlap(MPI_Comm world, int Pc)
   s1.kernel = s0.kernel;
   s1.overlap = 1;
   double eF, eg;
-  compare_setups(world, Pc, unequal, 7, 30, &s0, &s1, &eF, &eg);
+  compare_setups(world, Pc, unequal, 7, 30, &s0, &s1, &eF, &eg, NULL);
   CHECK(eF == 0 && eg <= 1e-15, "overlap: F relative difference %.3e, gradient %.3e", eF, eg);
+}
+
+/* set.share (the gradient reduce-scattered: each rank holds its share of the rows) = the plain path:
+ * the same F, each row the same sum (to rounding over 3 or more ranks), the same |grad|. */
+static void test_share(MPI_Comm world, int Pc, const long *sizes)
+{
+  struct mmd_setup s0 = { .estimator = MMD_EXACT, .Q = 10, .seed = 4 }, s1 = s0;
+  kernel_init(&s0.kernel, "riesz", 0, 1.0);
+  s1.kernel = s0.kernel;
+  s1.share = 1;
+  double eF, eg, en;
+  compare_setups(world, Pc, sizes, 7, 30, &s0, &s1, &eF, &eg, &en);
+  CHECK(eF == 0 && eg <= 1e-15 && en <= 1e-14, "shares: F relative difference %.3e, gradient %.3e, |grad| %.3e", eF, eg, en);
+  if (comm_rank(world) == 0) printf("shares against the all-reduce: gradient %.2e, |grad| %.2e relative\n", eg, en);
 }
 
 /* Classes: x_0 random; target 0 = x_0 + v; target 1 = 1.7 x_0 (scaled about 0); target 2 = x_0
@@ -358,10 +384,14 @@ int main(int argc, char **argv)
   test_fd(world, Pc, "riesz", 0, 1.0, MMD_EXACT, 4, equal, 0);                                     /* batches of 4 < 6: merged grid */
   /* run.precision = single: differences with a step of 1e-3 (float rounding) need a smooth F: the
    * quantile estimator (the exact plan changes where points cross) */
-  test_fd(world, Pc, "gaussian", 0.7, 1.0, MMD_QUANTILE, 0, equal, 1);
+  test_fd(world, Pc, "gaussian", 0.7, 1.0, MMD_QUANTILE, 0, equal, FD_SINGLE);
+  test_fd(world, Pc, "riesz", 0, 1.0, MMD_EXACT, 0, equal, FD_SHARE);   /* each rank's share of the rows */
+  test_fd(world, Pc, "gaussian", 0.7, 1.0, MMD_EXACT, 0, unequal, FD_SHARE);
   test_single_vs_double(world, Pc, unequal);
   test_single_vs_double(world, Pc, equal); /* GEMM form */
   test_overlap(world, Pc);
+  test_share(world, Pc, unequal);
+  test_share(world, Pc, equal);
   static const long sizes7[6] = { 7, 7, 7, 7, 7, 7 }, three[6] = { 7, 5, 7, 14, 7, 5 }, six[6] = { 7, 5, 9, 14, 8, 6 };
   test_gram_vs_loops(world, Pc, sizes7, 1, FORM_SORTED);
   test_gram_vs_loops(world, Pc, three, 2, FORM_GRID);  /* sizes 5, 7, 14: 18 intervals */

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_restart.sh ENV.SH -- N steps equal N/2 steps + checkpoint + restart + N/2 steps: bitwise on
-# the same layout (double and single precision), to 1e-10 on 1 -> 3 and 4 -> 2 ranks; progress.tsv and the
+# the same layout (double and single precision; classes or directions split), to 1e-10 on 1 -> 3,
+# 4 -> 2 and 1 x 3 -> 1 x 2 ranks; progress.tsv and the
 # loss history are appended; incompatible decks and impossible restarts are refused with a one-line reason.
 . "$1"
 W=$(workdir restart)
@@ -24,6 +25,19 @@ same full2 half2 0
 grep -q "# restart from half2/checkpoints/ckpt_00000010.h5 at step 10" half2/progress.tsv || fail "progress.tsv does not record the restart"
 [ "$(grep -c '^# step' half2/progress.tsv)" -eq 1 ] || fail "progress.tsv header written twice"
 grep -q "^19	" half2/progress.tsv && grep -q "^0	" half2/progress.tsv || fail "progress.tsv lost lines across the restart"
+# directions split over 3 ranks (1 x 3: each rank updates its share of the rows, and a checkpoint
+# gathers the shares of the velocity): bitwise on the same layout, and on to 1 x 2
+run 3 dfull -P parallel.class_groups=1
+grep -q "grid 1 x 3" dfull.txt || fail "dfull did not run on the 1 x 3 grid"
+run 3 dhalf -P parallel.class_groups=1 -P run.steps=10
+run 3 dhalf -P parallel.class_groups=1 --restart latest
+same dfull dhalf 0
+run 3 d32 -P parallel.class_groups=1 -P run.steps=10
+run 2 d32 -P parallel.class_groups=1 --restart latest
+same dfull d32 1e-10
+# parallel.shares = false (every rank updates all rows, the gradient all-reduced): the same flow
+run 3 dall -P parallel.class_groups=1 -P parallel.shares=false
+same dfull dall 1e-12
 # single precision (GEMMs in float): restarts are as exact
 run 2 sfull -P run.precision=single
 run 2 shalf -P run.precision=single -P run.steps=10
