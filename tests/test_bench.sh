@@ -122,7 +122,7 @@ grep -q "scaling_model: error: --bandwidth-gbs must be positive" err.txt || { ca
 WOW_NP=2 WOWFLOW=$WOWFLOW PYTHON3=$PYTHON3 MPIRUN_FLAGS="$MPIEXEC_PREFLAGS" COMM="--max-kb 64" \
   SIZE="--classes 3 --n 20 --m 20 --d 8 --projections 16 --steps 3 --warmup 1" bash "$SRCDIR/jobs/local.sh" scaling sc > sc.txt 2>&1 ||
   { cat sc.txt; fail "jobs/local.sh scaling"; }
-for f in version.txt comm.txt comm.tsv bench_1.txt bench_2.txt scaling.tsv model.md; do [ -s "sc/$f" ] || { cat sc.txt; fail "scaling: no $f"; }; done
+for f in version.txt comm.txt comm.tsv bench_1.txt bench_2.txt bench_2_noshares.txt scaling.tsv model.md; do [ -s "sc/$f" ] || { cat sc.txt; fail "scaling: no $f"; }; done
 [ "$(grep -c '^| 3, 20, 8, 16, double | [12] |' sc/model.md)" -eq 2 ] || { cat sc/model.md; fail "scaling: model.md lacks the 1- and 2-rank rows"; }
 lat=$(sed -n 's/.*model_latency_us = \([^ ]*\).*/\1/p' sc/comm.txt)
 bw=$(sed -n 's/.*model_bandwidth_gbs = \([^ ]*\).*/\1/p' sc/comm.txt)
