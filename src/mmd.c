@@ -676,8 +676,10 @@ void mmd_describe(const struct mmd *m, char *buf, size_t len)
   else if (m->E && m->set.estimator == MMD_QUANTILE) snprintf(form, sizeof form, "GEMM form on the quantile levels (Q = %d)", m->set.Q);
   else if (m->E) snprintf(form, sizeof form, "GEMM form on the merged quantile grid (%ld intervals)", m->qg.G);
   else snprintf(form, sizeof form, "GEMM form");
-  snprintf(buf, len, "pairwise transports: %s; projections and gradient: %s", form,
-           m->set.single ? "sgemm" : m->thin ? "loops (d <= 4)" : "dgemm");
+  char shares[96] = "";
+  if (m->shcount) snprintf(shares, sizeof shares, "; particles updated in %d shares (gradient reduce-scattered)", m->grid->Pl);
+  snprintf(buf, len, "pairwise transports: %s; projections and gradient: %s%s", form,
+           m->set.single ? "sgemm" : m->thin ? "loops (d <= 4)" : "dgemm", shares);
 }
 
 void mmd_stat_matrix(const struct mmd *m, int sw2, double *out)

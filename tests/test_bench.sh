@@ -17,6 +17,11 @@ for run in "1" "2" "1 --precision single" "2 --overlap" "2 --no-shares"; do
   for pat in "ms per step: median" "GEMM floor" "GFLOP/s" "phase (ms per step" "peak resident memory" "BLAS kernel" "cost model (docs/scaling.md"; do
     grep -q "$pat" out.txt || { cat out.txt; fail "bench $run: output lacks '$pat'"; }
   done
+  # two direction groups: the particles are updated in shares unless --no-shares or --overlap
+  shares=0
+  [ "$np" = 2 ] && [ -z "$*" ] && shares=1
+  [ "$(grep -c 'particles updated in 2 shares (gradient reduce-scattered)' out.txt)" -eq $shares ] ||
+    { cat out.txt; fail "bench $run: the log does not say how the particles are updated"; }
   cat out.txt
 done
 [ "$(wc -l < bench.tsv)" -eq 6 ] || fail "bench.tsv should have a header and 5 rows"
