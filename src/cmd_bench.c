@@ -163,7 +163,7 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     bench_swap(&v, &v2);
     timer_stop(&tm, TIMER_UPDATE);
     timer_start(&tm, TIMER_COMM);
-    if (m.shcount) comm_allgatherv_doubles(x + at, x, m.shcount, m.shdispl, grid.dir_comm);
+    mmd_gather_shares(&m, x);
     timer_stop(&tm, TIMER_COMM);
     comm_barrier(world);
     if (k < c->warmup) continue;

@@ -17,11 +17,10 @@
 #define MMD_DISP_TILE 16 /* directions per block of the displacement product (mmd_displacements_gram) */
 
 static long mmd_min(long a, long b) { return a < b ? a : b; }
+static long mmd_max(long a, long b) { return a > b ? a : b; }
 
 /* gram_in_sort on the merged grid: E holds one block of directions, expanded where it is used. */
 static int mmd_e_blocks(const struct mmd *m) { return m->gram_in_sort && m->row > 0; }
-
-static long mmd_max(long a, long b) { return a > b ? a : b; }
 
 /* The GEMM form (W2 costs, p = 2).  Exact transport: all classes of one size as they are; classes
  * of different sizes on their merged quantile grid within qgrid_cap (src/qgrid.h); loops
@@ -666,6 +665,11 @@ void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double
   res->grad_norm = sqrt(comm_sum_double(norm2, m->shcount ? g->world : g->class_comm)); /* shares: every row once */
   res->nonfinite = !comm_all_ok(g->world, !bad && isfinite(res->F) && isfinite(res->grad_norm));
   timer_stop(m->tm, TIMER_COMM);
+}
+
+void mmd_gather_shares(const struct mmd *m, double *rows)
+{
+  if (m->shcount) comm_allgatherv_doubles(rows + (size_t)m->share0 * m->cl->d, rows, m->shcount, m->shdispl, m->grid->dir_comm);
 }
 
 void mmd_describe(const struct mmd *m, char *buf, size_t len)

@@ -94,6 +94,10 @@ void mmd_free(struct mmd *m);
  * gradient on rows [share0, share1) (all rows unless set.share; the others then hold partial sums).
  * res: F, the norm of the whole gradient, and the finiteness flag, the same on every rank. */
 void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double *grad, struct mmd_result *res);
+/* Collective (direction groups): every rank's rows [share0, share1) of an ns x d array (the
+ * particles after each rank updated its share, or their velocity) to all ranks of its class block;
+ * nothing without shares.  Allocates nothing. */
+void mmd_gather_shares(const struct mmd *m, double *rows);
 /* One line for the log: how the pairwise transports and the products run (the same on every rank). */
 void mmd_describe(const struct mmd *m, char *buf, size_t len);
 /* Collective, after mmd_eval: the full nc x nc matrix of the kernel statistic (SW_2^2, or SW_1 for

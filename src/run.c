@@ -288,8 +288,7 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
 /* The flow's step on this rank's share of the rows (mmd.share0/1: all of them on one direction
  * group), out of place: the state before it stays in x_prev (and vel_prev for momentum; euler does
  * not change vel), for run_check_finite's rollback, with no copy of either.  The other rows of the
- * new particles come from run_share_particles; the velocity's only at a checkpoint
- * (run_ckpt_write). */
+ * new particles come from mmd_gather_shares; the velocity's only at a checkpoint (run_ckpt_write). */
 static void run_update(struct wow_run *r)
 {
   const size_t d = r->cl.d, at = (size_t)r->mmd.share0 * d, n = (size_t)(r->mmd.share1 - r->mmd.share0) * d;
@@ -303,19 +302,10 @@ static void run_update(struct wow_run *r)
   r->vel_prev = t;
 }
 
-/* Collective (direction groups): every rank's share of the new particles to all of its class block. */
-static void run_share_particles(struct wow_run *r)
-{
-  const struct mmd *m = &r->mmd;
-  if (m->shcount) comm_allgatherv_doubles(r->x + (size_t)m->share0 * r->cl.d, r->x, m->shcount, m->shdispl, r->grid.dir_comm);
-}
-
 /* Collective: a checkpoint of the current state; the velocity's shares gathered first (run_update). */
 static double run_ckpt_write(struct wow_run *r, long step)
 {
-  const struct mmd *m = &r->mmd;
-  if (m->shcount && r->method == BL_WOW && r->step_rule.rule == FLOW_MOMENTUM)
-    comm_allgatherv_doubles(r->vel + (size_t)m->share0 * r->cl.d, r->vel, m->shcount, m->shdispl, r->grid.dir_comm);
+  if (r->method == BL_WOW && r->step_rule.rule == FLOW_MOMENTUM) mmd_gather_shares(&r->mmd, r->vel);
   return ckpt_write(r, step);
 }
 
@@ -474,7 +464,7 @@ int run_flow(struct wow_run *r)
     timer_stop(&r->tm, TIMER_UPDATE);
     if (r->method == BL_WOW) {
       timer_start(&r->tm, TIMER_COMM);
-      run_share_particles(r);
+      mmd_gather_shares(&r->mmd, r->x);
       timer_stop(&r->tm, TIMER_COMM);
     }
     double now = comm_wtime();
