@@ -119,8 +119,8 @@ static void mmd_alloc(struct mmd *m)
     m->Af = WOW_NEW(float, (size_t)m->Lb * (size_t)m->ns + 1, "displacement sums (float)");
     m->gradf = WOW_NEW(float, (size_t)m->ns * d + 1, "gradient (float)");
   }
-  if (m->set.single || thin) m->slice = WOW_NEW(double, (size_t)m->nmax + 1, "projections of one class and direction");
   if (thin) {
+    m->slice = WOW_NEW(double, (size_t)m->nmax + 1, "projections of one class and direction");
     m->thin = WOW_NEW(double, d * (size_t)(m->ns + m->ntb) + 1, "transposed rows (small d)");
     m->thin_grad = WOW_NEW(double, d * (size_t)m->ns + 1, "transposed gradient (small d)");
   }
@@ -218,7 +218,7 @@ static void mmd_project_thin(const double *theta, int d, const double *xt, long 
 
 /* The n rows r (n x d) projected on the own directions into columns [c0, c0 + n) of the L x
  * (sources, targets) projections: dgemm; sgemm on float copies (run.precision = single: rf, the
- * rows converted unless `converted`; the projections widened slice by slice in mmd_sort); for
+ * rows converted unless `converted`; the projections widened by the sorts, sort1d_float); for
  * d <= MMD_THIN only transposed (projected in mmd_sort). */
 static void mmd_project_rows(struct mmd *m, const double *r, long n, long c0, float *rf, int converted)
 {
@@ -284,11 +284,18 @@ static int mmd_sort(struct mmd *m)
       const long n = m->cl->bsize[j];
       for (long l = l0; l < l1; l++) {
         const size_t at = (size_t)l * (size_t)ld + (size_t)m->col[j];
-        const double *v = m->slice;
-        if (m->set.single) convert_to_double(m->projf + at, (size_t)n, m->slice); /* widened here, while it is in cache */
-        else if (m->thin) mmd_project_thin(m->theta + (size_t)l * m->cl->d, (int)m->cl->d, m->thin + m->col[j], ld, n, m->slice);
-        else v = m->proj + at;
-        bad |= sort1d(v, (size_t)n, m->sorted + m->soff[j] + l * n, mmd_perm(m, j, l), &m->sw) != 0;
+        double *out = m->sorted + m->soff[j] + l * n;
+        int *perm = mmd_perm(m, j, l);
+        if (m->set.single) { /* the floats widened as the sort reads them */
+          bad |= sort1d_float(m->projf + at, (size_t)n, out, perm, &m->sw) != 0;
+          continue;
+        }
+        const double *v = m->proj + at;
+        if (m->thin) {
+          mmd_project_thin(m->theta + (size_t)l * m->cl->d, (int)m->cl->d, m->thin + m->col[j], ld, n, m->slice);
+          v = m->slice;
+        }
+        bad |= sort1d(v, (size_t)n, out, perm, &m->sw) != 0;
       }
     }
     if (m->gram_in_sort) { /* every class's tile is sorted and in cache: its Gram products now */

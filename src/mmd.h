@@ -64,7 +64,7 @@ struct mmd {
   long *soff;          /* nc: offset of cloud j in sorted ([j][l][rank]) */
   long *col;           /* nc: column of own cloud j in proj (0 for others) */
   int *gcount, *gdispl; /* Pc: allgather counts and displacements along class_comm */
-  double *slice;            /* single precision: one (class, direction) of projections, widened */
+  double *slice;            /* small d: one (class, direction) of projections */
   double *thin, *thin_grad; /* small d: transposed rows (d x rows), and gradient (d x ns): loops, not dgemm */
   double *theta, *proj, *sorted, *knots, *levels, *ybatch, *S, *S2, *A, *acc, *dq;
   int *perm, *subset_work, *subset;

@@ -17,6 +17,7 @@ void sort1d_work_init(struct sort1d_work *w, size_t nmax)
 {
   memset(w, 0, sizeof *w);
   w->cap = nmax;
+  w->wide = WOW_NEW(double, nmax + 1, "widened values");
   if (nmax <= SORT1D_PORTABLE_MAX) return;
   w->key = WOW_NEW(uint64_t, nmax, "sort keys");
   w->key2 = WOW_NEW(uint64_t, nmax, "sort keys");
@@ -30,6 +31,7 @@ void sort1d_work_free(struct sort1d_work *w)
   free(w->key2);
   free(w->idx);
   free(w->idx2);
+  free(w->wide);
   memset(w, 0, sizeof *w);
 }
 
@@ -93,15 +95,23 @@ int sort1d_rank_portable(const double *v, size_t n, double *sorted, int *perm)
 
 /* The keys, twice: key16 (padded with 0xFFFF to a multiple of 32, for the lanes) and key32 (the
  * key in both halves, for broadcasts that need no shuffle).  Returns -1 when a value is NaN. */
-SORT1D_AVX512 static int sort1d_keys(const double *v, size_t n, uint16_t *key16, uint32_t *key32)
+/* Values i .. i + 7 of v (doubles, or floats widened when fl: the same numbers), lanes outside
+ * `in` from fill. */
+SORT1D_AVX512 static inline __attribute__((always_inline)) __m512d sort1d_load8(const void *v, int fl, size_t i, __mmask8 in, __m512d fill)
+{
+  if (fl) return _mm512_mask_mov_pd(fill, in, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(in, (const float *)v + i)));
+  return _mm512_mask_loadu_pd(fill, in, (const double *)v + i);
+}
+
+SORT1D_AVX512 static inline __attribute__((always_inline)) int sort1d_keys(const void *v, int fl, size_t n, uint16_t *key16, uint32_t *key32)
 {
   /* min and max over two independent chains (one chain waits on vminpd's latency) */
-  const __m512d v0 = _mm512_set1_pd(v[0]);
+  const __m512d v0 = _mm512_set1_pd(fl ? (double)((const float *)v)[0] : ((const double *)v)[0]);
   __m512d mn0 = v0, mx0 = v0, mn1 = v0, mx1 = v0;
   __mmask8 nan = 0;
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m512d x0 = _mm512_loadu_pd(v + i), x1 = _mm512_loadu_pd(v + i + 8);
+    const __m512d x0 = sort1d_load8(v, fl, i, 0xFF, v0), x1 = sort1d_load8(v, fl, i + 8, 0xFF, v0);
     nan |= _mm512_cmp_pd_mask(x0, x1, _CMP_UNORD_Q);
     mn0 = _mm512_min_pd(mn0, x0);
     mx0 = _mm512_max_pd(mx0, x0);
@@ -110,7 +120,7 @@ SORT1D_AVX512 static int sort1d_keys(const double *v, size_t n, uint16_t *key16,
   }
   for (; i < n; i += 8) {
     const __mmask8 in = (__mmask8)(n - i >= 8 ? 0xFF : (1u << (n - i)) - 1);
-    const __m512d x = _mm512_mask_loadu_pd(v0, in, v + i);
+    const __m512d x = sort1d_load8(v, fl, i, in, v0);
     nan |= _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
     mn0 = _mm512_min_pd(mn0, x);
     mx0 = _mm512_max_pd(mx0, x);
@@ -123,7 +133,7 @@ SORT1D_AVX512 static int sort1d_keys(const double *v, size_t n, uint16_t *key16,
   const __m512d vlo = _mm512_set1_pd(lo), vs = _mm512_set1_pd(scale), cap = _mm512_set1_pd(SORT1D_KEY_MAX);
   for (i = 0; i < n; i += 8) {
     const __mmask8 in = (__mmask8)(n - i >= 8 ? 0xFF : (1u << (n - i)) - 1);
-    const __m512d x = _mm512_maskz_loadu_pd(in, v + i);
+    const __m512d x = sort1d_load8(v, fl, i, in, _mm512_setzero_pd());
     /* min_pd returns cap when the product is NaN.  That happens only with scale = 0 (an infinity,
      * or max - min overflowed), for the x whose x - lo is inf (or all x when lo = -inf): the
      * largest values.  So the keys are monotone in every case, as sort1d_rank_avx512 needs. */
@@ -166,48 +176,75 @@ SORT1D_AVX512 static void sort1d_rank_keys(const uint16_t *key16, const uint32_t
   }
 }
 
-/* Values that share a key are adjacent and in index order after the ranking: a stable insertion
- * pass on the doubles orders them.  Blocks of 8 neighbours with no inversion are skipped at once. */
-SORT1D_AVX512 static void sort1d_fix_runs(double *sorted, int *perm, size_t n)
+/* Ties.  The counts less_i are the ranks unless keys are shared: a group of g equal keys has
+ * less = p for all its members, and its ranks are p .. p + g - 1 (so the sum of the counts falls
+ * short of n (n - 1) / 2 exactly when keys are shared).  inv[less_i] = i, in index order, left the
+ * group's largest index in slot p and slots p + 1 .. p + g - 1 unset. */
+struct sort1d_groups {
+  size_t count;
+  uint16_t first[SORT1D_RANK_MAX / 2], size[SORT1D_RANK_MAX / 2];
+};
+
+/* The other members ("losers": inv[less_i] != i, found 16 lanes at a time) are few.  Taken by
+ * (count, index), each group's losers get p, p + 1, .. and its largest index the last slot: the
+ * stable order of the keys.  The groups are recorded for sort1d_fix_groups. */
+SORT1D_AVX512 static void sort1d_place_ties(const uint16_t *less, size_t n, int *inv, struct sort1d_groups *gr)
 {
-  for (size_t r0 = 1; r0 < n; r0 += 8) {
-    const __mmask8 in = (__mmask8)(n - r0 >= 8 ? 0xFF : (1u << (n - r0)) - 1);
-    const __m512d a = _mm512_maskz_loadu_pd(in, sorted + r0 - 1), b = _mm512_maskz_loadu_pd(in, sorted + r0);
-    if (!_mm512_mask_cmp_pd_mask(in, a, b, _CMP_GT_OQ)) continue;
-    for (size_t r = r0; r < r0 + 8 && r < n; r++) {
-      if (!(sorted[r - 1] > sorted[r])) continue;
-      const double x = sorted[r];
-      const int p = perm[r];
+  int lose[SORT1D_RANK_MAX];
+  size_t nl = 0;
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (size_t i = 0; i < n; i += 16) {
+    const __mmask16 in = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
+    const __m512i at = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(in, less + i));
+    const __m512i held = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), in, at, inv, 4);
+    const __m512i ix = _mm512_add_epi32(iota, _mm512_set1_epi32((int)i));
+    const __mmask16 lost = _mm512_mask_cmpneq_epi32_mask(in, held, ix);
+    _mm512_mask_compressstoreu_epi32(lose + nl, lost, ix);
+    nl += (size_t)__builtin_popcount(lost);
+  }
+  for (size_t a = 1; a < nl; a++) { /* by count, stable: index order within a group */
+    const int x = lose[a];
+    size_t q = a;
+    while (q > 0 && less[lose[q - 1]] > less[x]) { lose[q] = lose[q - 1]; q--; }
+    lose[q] = x;
+  }
+  gr->count = 0;
+  for (size_t a = 0; a < nl;) {
+    const size_t p = less[lose[a]];
+    const int last = inv[p];
+    size_t t = 0;
+    for (; a < nl && less[lose[a]] == p; a++) inv[p + t++] = lose[a];
+    inv[p + t] = last;
+    gr->first[gr->count] = (uint16_t)p;
+    gr->size[gr->count++] = (uint16_t)(t + 1);
+  }
+}
+
+/* Within each group of shared keys (adjacent, in index order) a stable insertion sort by value;
+ * distinct keys of the monotone map are already in value order. */
+static void sort1d_fix_groups(double *sorted, int *perm, const struct sort1d_groups *gr)
+{
+  for (size_t k = 0; k < gr->count; k++) {
+    double *s = sorted + gr->first[k];
+    int *pm = perm + gr->first[k];
+    for (size_t r = 1; r < gr->size[k]; r++) {
+      const double x = s[r];
+      const int pr = pm[r];
       size_t q = r;
-      while (q > 0 && sorted[q - 1] > x) { sorted[q] = sorted[q - 1]; perm[q] = perm[q - 1]; q--; }
-      sorted[q] = x;
-      perm[q] = p;
+      while (q > 0 && s[q - 1] > x) { s[q] = s[q - 1]; pm[q] = pm[q - 1]; q--; }
+      s[q] = x;
+      pm[q] = pr;
     }
   }
 }
 
-/* The counts less_i are the ranks unless keys are shared: a group of g equal keys has less = p
- * for all, where its ranks are p .. p + g - 1 (so the sum of the counts falls short of
- * n (n - 1) / 2 exactly when keys are shared).  Then the slots are taken in index order from
- * less_i on, the next free one each time: the stable order of the keys. */
-static void sort1d_place_ties(const uint16_t *less, size_t n, int *inv)
-{
-  unsigned char used[SORT1D_RANK_MAX];
-  memset(used, 0, n);
-  for (size_t i = 0; i < n; i++) {
-    size_t r = less[i];
-    while (used[r]) r++;
-    used[r] = 1;
-    inv[r] = (int)i;
-  }
-}
-
-SORT1D_AVX512 static int sort1d_rank_avx512(const double *v, size_t n, double *sorted, int *perm)
+/* v: n doubles, or n floats when fl (the same order and output as their widened values) */
+SORT1D_AVX512 static inline __attribute__((always_inline)) int sort1d_rank_avx512(const void *v, int fl, size_t n, double *sorted, int *perm)
 {
   uint16_t key16[SORT1D_RANK_MAX], less[SORT1D_RANK_MAX];
   uint32_t key32[SORT1D_RANK_MAX];
-  if (sort1d_keys(v, n, key16, key32) != 0) {
-    for (size_t i = 0; i < n; i++) { perm[i] = (int)i; sorted[i] = v[i]; }
+  if (sort1d_keys(v, fl, n, key16, key32) != 0) {
+    for (size_t i = 0; i < n; i++) { perm[i] = (int)i; sorted[i] = fl ? (double)((const float *)v)[i] : ((const double *)v)[i]; }
     return -1;
   }
   sort1d_rank_keys(key16, key32, n, less);
@@ -216,17 +253,29 @@ SORT1D_AVX512 static int sort1d_rank_avx512(const double *v, size_t n, double *s
   size_t sum = 0;
   for (size_t i = 0; i < n; i++) { inv[less[i]] = (int)i; sum += less[i]; }
   const int shared = sum != n * (n - 1) / 2;
-  if (shared) sort1d_place_ties(less, n, inv);
+  struct sort1d_groups groups;
+  if (shared) sort1d_place_ties(less, n, inv, &groups);
   for (size_t r = 0; r < n; r += 8) {
     const __mmask8 in = (__mmask8)(n - r >= 8 ? 0xFF : (1u << (n - r)) - 1);
     const __m256i ix = _mm256_maskz_loadu_epi32(in, inv + r);
-    const __m512d x = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), in, ix, v, 8);
+    const __m512d x = fl ? _mm512_cvtps_pd(_mm256_mmask_i32gather_ps(_mm256_setzero_ps(), in, ix, v, 4))
+                         : _mm512_mask_i32gather_pd(_mm512_setzero_pd(), in, ix, v, 8);
     _mm256_mask_storeu_epi32(perm + r, in, ix);
     _mm512_mask_storeu_pd(sorted + r, in, _mm512_add_pd(x, _mm512_setzero_pd())); /* -0.0 -> +0.0 */
   }
   /* distinct keys of a monotone map are already in value order: only shared keys need the pass */
-  if (shared) sort1d_fix_runs(sorted, perm, n);
+  if (shared) sort1d_fix_groups(sorted, perm, &groups);
   return 0;
+}
+
+SORT1D_AVX512 static int sort1d_rank_avx512_double(const double *v, size_t n, double *sorted, int *perm)
+{
+  return sort1d_rank_avx512(v, 0, n, sorted, perm);
+}
+
+SORT1D_AVX512 static int sort1d_rank_avx512_float(const float *v, size_t n, double *sorted, int *perm)
+{
+  return sort1d_rank_avx512(v, 1, n, sorted, perm);
 }
 #endif
 
@@ -245,7 +294,7 @@ int sort1d_rank(const double *v, size_t n, double *sorted, int *perm)
 {
   if (n == 0) return 0;
 #ifdef SORT1D_HAVE_AVX512
-  if (sort1d_have_avx512()) return sort1d_rank_avx512(v, n, sorted, perm);
+  if (sort1d_have_avx512()) return sort1d_rank_avx512_double(v, n, sorted, perm);
 #endif
   return sort1d_rank_portable(v, n, sorted, perm);
 }
@@ -292,4 +341,13 @@ int sort1d(const double *v, size_t n, double *sorted, int *perm, struct sort1d_w
 {
   if (n <= sort1d_rank_max()) return sort1d_rank(v, n, sorted, perm);
   return sort1d_radix(v, n, sorted, perm, w);
+}
+
+int sort1d_float(const float *v, size_t n, double *sorted, int *perm, struct sort1d_work *w)
+{
+#ifdef SORT1D_HAVE_AVX512
+  if (n > 0 && n <= SORT1D_RANK_MAX && sort1d_have_avx512()) return sort1d_rank_avx512_float(v, n, sorted, perm);
+#endif
+  for (size_t i = 0; i < n; i++) w->wide[i] = (double)v[i];
+  return sort1d(w->wide, n, sorted, perm, w);
 }

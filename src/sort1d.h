@@ -22,11 +22,15 @@ struct sort1d_work {
   size_t cap;
   uint64_t *key, *key2;
   int *idx, *idx2;
+  double *wide; /* sort1d_float's widened values where it does not read the floats itself */
 };
 
 void sort1d_work_init(struct sort1d_work *w, size_t nmax);
 void sort1d_work_free(struct sort1d_work *w);
 int sort1d(const double *v, size_t n, double *sorted, int *perm, struct sort1d_work *w);
+/* The same for floats (run.precision = single): exactly sort1d of the widened values, which the
+ * AVX-512 path widens as it reads them (no pass over a widened copy). */
+int sort1d_float(const float *v, size_t n, double *sorted, int *perm, struct sort1d_work *w);
 /* The algorithms, exposed for the tests: sort1d_rank takes n <= sort1d_rank_max() (this CPU's
  * limit), sort1d_rank_portable n <= SORT1D_PORTABLE_MAX. */
 size_t sort1d_rank_max(void);
