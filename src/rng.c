@@ -129,7 +129,7 @@ WOW_CLONES static void rng_sincos_block(const double *u, double *c, double *s)
 /* Directions: pair p of direction l is Box-Muller on words 2 (p % 2), 2 (p % 2) + 1 of Philox block
  * (step, l0 + l, 0, p / 2), as rng_normals draws them.  The pairs of all directions are taken in
  * one sequence, RNG_PAIRS at a time (small d does not waste a block per direction). */
-void rng_direction_normals(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *theta)
+void rng_direction_normals_portable(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *theta)
 {
   double u1[RNG_PAIRS], u2[RNG_PAIRS], rad[RNG_PAIRS], cs[RNG_PAIRS], sn[RNG_PAIRS];
   const size_t npairs = (d + 1) / 2;
@@ -162,15 +162,125 @@ void rng_direction_normals(uint64_t seed, uint64_t step, size_t l0, size_t nl, s
   }
 }
 
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#include <immintrin.h>
+#define RNG_HAVE_AVX512 1
+#define RNG_AVX512 __attribute__((target("avx512f,avx512dq"), optimize("fp-contract=off")))
+
+/* x * m for 8 lanes as 64-bit halves lo, hi; m's 32-bit halves in every lane (mlo, mhi): four
+ * 32 x 32 -> 64 products, as AVX-512 has no 64 x 64 -> 128 multiply. */
+RNG_AVX512 static inline __attribute__((always_inline)) void rng_mulhilo8(__m512i x, __m512i mlo, __m512i mhi, __m512i *lo, __m512i *hi)
+{
+  const __m512i low32 = _mm512_set1_epi64(0xFFFFFFFF), xh = _mm512_srli_epi64(x, 32);
+  const __m512i ll = _mm512_mul_epu32(x, mlo), lh = _mm512_mul_epu32(x, mhi), hl = _mm512_mul_epu32(xh, mlo), hh = _mm512_mul_epu32(xh, mhi);
+  const __m512i mid = _mm512_add_epi64(_mm512_srli_epi64(ll, 32), _mm512_add_epi64(_mm512_and_si512(lh, low32), _mm512_and_si512(hl, low32)));
+  *hi = _mm512_add_epi64(_mm512_add_epi64(hh, _mm512_srli_epi64(mid, 32)), _mm512_add_epi64(_mm512_srli_epi64(lh, 32), _mm512_srli_epi64(hl, 32)));
+  *lo = _mm512_or_si512(_mm512_slli_epi64(mid, 32), _mm512_and_si512(ll, low32));
+}
+
+/* Philox4x64-10 (Random123's rounds and key schedule) on 32 blocks, counters (c0, c1[i], 0, c3[i]):
+ * word k of block i in w[k][i].  Two groups of 8 lanes at a time keep the multiplier busy (four
+ * spill registers). */
+RNG_AVX512 static inline __attribute__((always_inline)) void rng_philox32_lanes(uint64_t seed, uint64_t stream, uint64_t c0, const uint64_t *c1, const uint64_t *c3, uint64_t (*w)[32])
+{
+  enum { G = 2 };
+  const __m512i m0lo = _mm512_set1_epi64((long long)(PHILOX_M4x64_0 & 0xFFFFFFFF)), m0hi = _mm512_set1_epi64((long long)(PHILOX_M4x64_0 >> 32));
+  const __m512i m1lo = _mm512_set1_epi64((long long)(PHILOX_M4x64_1 & 0xFFFFFFFF)), m1hi = _mm512_set1_epi64((long long)(PHILOX_M4x64_1 >> 32));
+  for (int i0 = 0; i0 < 32; i0 += 8 * G) {
+    __m512i x[G][4];
+    for (int g = 0; g < G; g++) {
+      x[g][0] = _mm512_set1_epi64((long long)c0);
+      x[g][1] = _mm512_loadu_si512((const void *)(c1 + i0 + 8 * g));
+      x[g][2] = _mm512_setzero_si512();
+      x[g][3] = _mm512_loadu_si512((const void *)(c3 + i0 + 8 * g));
+    }
+    uint64_t k0 = seed, k1 = stream;
+    for (int r = 0; r < 10; r++) {
+      if (r > 0) { k0 += PHILOX_W64_0; k1 += PHILOX_W64_1; }
+      const __m512i K0 = _mm512_set1_epi64((long long)k0), K1 = _mm512_set1_epi64((long long)k1);
+      for (int g = 0; g < G; g++) {
+        __m512i lo0, hi0, lo1, hi1;
+        rng_mulhilo8(x[g][0], m0lo, m0hi, &lo0, &hi0);
+        rng_mulhilo8(x[g][2], m1lo, m1hi, &lo1, &hi1);
+        x[g][0] = _mm512_ternarylogic_epi64(hi1, x[g][1], K0, 0x96); /* three-way xor */
+        x[g][1] = lo1;
+        x[g][2] = _mm512_ternarylogic_epi64(hi0, x[g][3], K1, 0x96);
+        x[g][3] = lo0;
+      }
+    }
+    for (int g = 0; g < G; g++)
+      for (int k = 0; k < 4; k++) _mm512_storeu_si512((void *)(w[k] + i0 + 8 * g), x[g][k]);
+  }
+}
+
+/* rng_direction_normals for d % 4 == 0: every Philox block holds two whole pairs, so the pairs of
+ * all directions are blocks (l, b) in order, 32 at a time, and pair 2 B + h of the run (h = 0:
+ * words 0, 1; h = 1: words 2, 3) lands at theta[4 B + 2 h], [4 B + 2 h + 1]. */
+RNG_AVX512 static void rng_direction_normals_avx512(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *theta)
+{
+  double u1[RNG_PAIRS], u2[RNG_PAIRS], rad[RNG_PAIRS], cs[RNG_PAIRS], sn[RNG_PAIRS];
+  uint64_t c1[RNG_PAIRS / 2], c3[RNG_PAIRS / 2], w[4][RNG_PAIRS / 2];
+  const size_t per = d / 4, nblocks = nl * per;
+  size_t l = 0, b = 0; /* the next block */
+  for (size_t B0 = 0; B0 < nblocks; B0 += RNG_PAIRS / 2) {
+    const size_t nb = nblocks - B0 < RNG_PAIRS / 2 ? nblocks - B0 : RNG_PAIRS / 2;
+    for (size_t i = 0; i < RNG_PAIRS / 2; i++) { /* lanes past nb repeat the last block */
+      c1[i] = l0 + l;
+      c3[i] = b;
+      if (i + 1 < nb && ++b == per) { b = 0; l++; }
+    }
+    if (++b == per) { b = 0; l++; }
+    rng_philox32_lanes(seed, RNG_DIRECTIONS, step, c1, c3, w);
+    for (int i = 0; i < RNG_PAIRS / 2; i++) {
+      u1[2 * i] = rng_u01(w[0][i]);
+      u2[2 * i] = rng_u01(w[1][i]);
+      u1[2 * i + 1] = rng_u01(w[2][i]);
+      u2[2 * i + 1] = rng_u01(w[3][i]);
+    }
+    rng_radius_block(u1, rad);
+    rng_sincos_block(u2, cs, sn);
+    double *t = theta + 4 * B0;
+    for (size_t q = 0; q < 2 * nb; q++) {
+      t[2 * q] = rad[q] * cs[q];
+      t[2 * q + 1] = rad[q] * sn[q];
+    }
+  }
+}
+#endif
+
+void rng_direction_normals(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *theta)
+{
+#ifdef RNG_HAVE_AVX512
+  if (d % 4 == 0 && __builtin_cpu_supports("avx512dq")) {
+    rng_direction_normals_avx512(seed, step, l0, nl, d, theta);
+    return;
+  }
+#endif
+  rng_direction_normals_portable(seed, step, l0, nl, d, theta);
+}
+
 void rng_directions(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *theta)
 {
   rng_direction_normals(seed, step, l0, nl, d, theta);
-  for (size_t l = 0; l < nl; l++) {
-    double *t = theta + l * d, norm2 = 0.0;
-    for (size_t k = 0; k < d; k++) norm2 += t[k] * t[k];
-    /* norm2 > 0: cos and sin of 2 pi u never vanish together and u01 is never 1. */
-    const double inv = 1.0 / sqrt(norm2);
-    for (size_t k = 0; k < d; k++) t[k] *= inv;
+  enum { W = 8 }; /* directions whose squared norms are summed side by side, each in its own order */
+  for (size_t l = 0; l < nl; l += W) {
+    const size_t nw = nl - l < W ? nl - l : W;
+    double norm2[W] = { 0 };
+    if (nw == W)
+      for (size_t k = 0; k < d; k++)
+        for (size_t j = 0; j < W; j++) {
+          const double z = theta[(l + j) * d + k];
+          norm2[j] += z * z;
+        }
+    else
+      for (size_t j = 0; j < nw; j++)
+        for (size_t k = 0; k < d; k++) norm2[j] += theta[(l + j) * d + k] * theta[(l + j) * d + k];
+    for (size_t j = 0; j < nw; j++) {
+      double *t = theta + (l + j) * d;
+      /* norm2 > 0: cos and sin of 2 pi u never vanish together and u01 is never 1. */
+      const double inv = 1.0 / sqrt(norm2[j]);
+      for (size_t k = 0; k < d; k++) t[k] *= inv;
+    }
   }
 }
 

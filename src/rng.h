@@ -36,8 +36,11 @@ void rng_uniforms(uint64_t seed, uint64_t stream, uint64_t c0, uint64_t c1, uint
  * functions, wowflow before 2026-11-26; 2: these kernels, but contracted to FMA on AVX-512 CPUs,
  * so not the same bits there). */
 #define RNG_DIRECTIONS_GENERATOR 3
-/* The normals behind them, before normalisation (exposed for the tests). */
+/* The normals behind them, before normalisation (exposed for the tests).  Where d % 4 == 0 and
+ * the CPU has AVX-512DQ, 32 Philox blocks at a time on vector lanes: the same bits as the portable
+ * code, which the tests also call. */
 void rng_direction_normals(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *z);
+void rng_direction_normals_portable(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *z);
 void rng_directions(uint64_t seed, uint64_t step, size_t l0, size_t nl, size_t d, double *theta);
 /* k distinct indices out of 0..n-1 (partial Fisher-Yates keyed by (c0, c1)), sorted increasingly.
  * work holds n ints. */
