@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define MMD_THIN 4 /* d up to this: projections and gradient by loops, not dgemm (mmd_project_thin) */
+#define MMD_ANGULAR_DIRS 2 /* d = 2 with at least this many own directions per point of the largest cloud: mmd_sort_angular */
 #define MMD_DISP_TILE 16 /* directions per block of the displacement product (mmd_displacements_gram) */
 
 static long mmd_min(long a, long b) { return a < b ? a : b; }
@@ -127,6 +128,13 @@ static void mmd_alloc(struct mmd *m)
   m->req = WOW_NEW(MPI_Request, (size_t)(m->s1 - m->j0) + 1, "gradient requests");
   mmd_alloc_shares(m);
   sort1d_work_init(&m->sw, (size_t)m->nmax);
+  if (thin && d == 2 && m->Lb >= MMD_ANGULAR_DIRS * m->nmax && !m->set.plain_sorts) { /* mmd_sort_angular */
+    m->dir_order = WOW_NEW(int, (size_t)m->Lb, "directions by angle");
+    m->dir_key = WOW_NEW(double, 2 * (size_t)m->Lb, "angles of the directions, and sorted");
+    m->dir_flip = WOW_NEW(unsigned char, (size_t)m->Lb, "directions in the lower half plane");
+    m->order_state = WOW_NEW(int, 2 * (size_t)m->nmax + 1, "target orders on two directions");
+    sort1d_work_init(&m->dir_sw, (size_t)m->Lb);
+  }
   mmd_alloc_gram(m);
 }
 
@@ -163,6 +171,8 @@ void mmd_free(struct mmd *m)
   free(m->req); free(m->shcount); free(m->shdispl); free(m->shwork);
   free(m->thetaf); free(m->xf); free(m->yf); free(m->projf); free(m->Af); free(m->gradf); free(m->slice);
   sort1d_work_free(&m->sw);
+  sort1d_work_free(&m->dir_sw);
+  free(m->dir_order); free(m->dir_key); free(m->dir_flip); free(m->order_state);
   memset(m, 0, sizeof *m);
 }
 
@@ -272,37 +282,86 @@ static const double *mmd_block_rows(struct mmd *m, long l0, long nl, long *width
  * classes would read 80 KB apart, one class across all directions would write as far apart). */
 #define MMD_SORT_TILE 8
 
-static int mmd_sort(struct mmd *m)
+/* The projections of own cloud j on direction l (d <= MMD_THIN: computed here, into slice). */
+static const double *mmd_projections(struct mmd *m, int j, long l)
 {
   const long ld = m->ns + m->ntb;
+  if (!m->thin) return m->proj + (size_t)l * (size_t)ld + (size_t)m->col[j];
+  mmd_project_thin(m->theta + (size_t)l * m->cl->d, (int)m->cl->d, m->thin + m->col[j], ld, m->cl->bsize[j], m->slice);
+  return m->slice;
+}
+
+/* Own cloud j sorted on direction l into sorted and perm; nonzero on NaN. */
+static int mmd_sort_one(struct mmd *m, int j, long l)
+{
+  const size_t n = (size_t)m->cl->bsize[j];
+  double *out = m->sorted + m->soff[j] + l * (long)n;
+  if (m->set.single) /* the floats widened as the sort reads them */
+    return sort1d_float(m->projf + (size_t)l * (size_t)(m->ns + m->ntb) + (size_t)m->col[j], n, out, mmd_perm(m, j, l), &m->sw) != 0;
+  return sort1d(mmd_projections(m, j, l), n, out, mmd_perm(m, j, l), &m->sw) != 0;
+}
+
+/* gram_in_sort: the Gram products of directions [l0, l1) of every class, added to G. */
+static void mmd_gram_tile(struct mmd *m, long l0, long l1)
+{
+  long width, ldr;
+  const double *rows = mmd_block_rows(m, l0, l1 - l0, &width, &ldr);
+  gram_acc_upper(rows, ldr, m->cl->nc, width, m->G);
+}
+
+/* d = 2 with many directions (MMD_ANGULAR_DIRS): the own directions taken by their angle mod pi,
+ * so that neighbours are about pi / Lb apart and each (cloud, direction) is re-sorted from the
+ * previous direction's order (sort1d_resort; about n^2 / (2 Lb) moves: 6 for the rings' n = 80,
+ * Lb = 500); the first direction, and a re-sort that would take more than n moves, by sort1d.
+ * The same sorted values and permutations as the tiled loop, and the Gram tiles are then summed
+ * in the same order: the same bits. */
+static int mmd_sort_angular(struct mmd *m)
+{
+  const long Lb = m->Lb;
+  int bad = 0;
+  for (long l = 0; l < Lb; l++) { /* a pseudo-angle in [0, 2), monotone in the angle mod pi */
+    const double *t = m->theta + 2 * l;
+    const int flip = t[1] < 0 || (t[1] == 0 && t[0] < 0);
+    const double x = flip ? -t[0] : t[0], y = flip ? -t[1] : t[1];
+    m->dir_key[l] = 1.0 - x / (fabs(x) + y);
+    m->dir_flip[l] = (unsigned char)flip;
+  }
+  sort1d(m->dir_key, (size_t)Lb, m->dir_key + Lb, m->dir_order, &m->dir_sw);
+  for (int j = m->j0; j < m->j1; j++) {
+    const size_t n = (size_t)m->cl->bsize[j];
+    const int *before = NULL; /* the order on the previous direction */
+    for (long q = 0; q < Lb; q++) {
+      const long l = m->dir_order[q];
+      double *out = m->sorted + m->soff[j] + l * (long)n;
+      /* targets keep no order: two scratch orders in turn */
+      int *perm = j < m->cl->C ? mmd_perm(m, j, l) : m->order_state + (size_t)(q % 2) * (size_t)m->nmax;
+      const double *v = mmd_projections(m, j, l);
+      int rc = 1;
+      if (before) rc = sort1d_resort(v, n, before, m->dir_flip[l] != m->dir_flip[m->dir_order[q - 1]], out, perm, n);
+      if (rc == 1) rc = sort1d(v, n, out, perm, &m->sw);
+      bad |= rc != 0;
+      before = perm;
+    }
+  }
+  if (m->gram_in_sort) {
+    memset(m->G, 0, (size_t)m->cl->nc * (size_t)m->cl->nc * sizeof *m->G);
+    for (long l0 = 0; l0 < Lb; l0 += MMD_SORT_TILE) mmd_gram_tile(m, l0, mmd_min(l0 + MMD_SORT_TILE, Lb));
+    gram_mirror(m->cl->nc, m->G);
+  }
+  return bad;
+}
+
+static int mmd_sort(struct mmd *m)
+{
+  if (m->dir_order) return mmd_sort_angular(m);
   const int nc = m->cl->nc;
   int bad = 0;
   if (m->gram_in_sort) memset(m->G, 0, (size_t)nc * (size_t)nc * sizeof *m->G);
   for (long l0 = 0; l0 < m->Lb; l0 += MMD_SORT_TILE) {
     const long l1 = mmd_min(l0 + MMD_SORT_TILE, m->Lb);
-    for (int j = m->j0; j < m->j1; j++) {
-      const long n = m->cl->bsize[j];
-      for (long l = l0; l < l1; l++) {
-        const size_t at = (size_t)l * (size_t)ld + (size_t)m->col[j];
-        double *out = m->sorted + m->soff[j] + l * n;
-        int *perm = mmd_perm(m, j, l);
-        if (m->set.single) { /* the floats widened as the sort reads them */
-          bad |= sort1d_float(m->projf + at, (size_t)n, out, perm, &m->sw) != 0;
-          continue;
-        }
-        const double *v = m->proj + at;
-        if (m->thin) {
-          mmd_project_thin(m->theta + (size_t)l * m->cl->d, (int)m->cl->d, m->thin + m->col[j], ld, n, m->slice);
-          v = m->slice;
-        }
-        bad |= sort1d(v, (size_t)n, out, perm, &m->sw) != 0;
-      }
-    }
-    if (m->gram_in_sort) { /* every class's tile is sorted and in cache: its Gram products now */
-      long width, ldr;
-      const double *rows = mmd_block_rows(m, l0, l1 - l0, &width, &ldr);
-      gram_acc_upper(rows, ldr, nc, width, m->G);
-    }
+    for (int j = m->j0; j < m->j1; j++)
+      for (long l = l0; l < l1; l++) bad |= mmd_sort_one(m, j, l);
+    if (m->gram_in_sort) mmd_gram_tile(m, l0, l1); /* every class's tile is sorted and in cache: its Gram products now */
   }
   if (m->gram_in_sort) gram_mirror(nc, m->G);
   return bad;
@@ -689,8 +748,9 @@ void mmd_describe(const struct mmd *m, char *buf, size_t len)
   else snprintf(form, sizeof form, "GEMM form");
   char shares[96] = "";
   if (m->shcount) snprintf(shares, sizeof shares, "; particles updated in %d shares (gradient reduce-scattered)", m->grid->Pl);
-  snprintf(buf, len, "pairwise transports: %s; projections and gradient: %s%s", form,
-           m->set.single ? "sgemm" : m->thin ? "loops (d <= 4)" : "dgemm", shares);
+  snprintf(buf, len, "pairwise transports: %s; projections and gradient: %s%s%s", form,
+           m->set.single ? "sgemm" : m->thin ? "loops (d <= 4)" : "dgemm",
+           m->dir_order ? "; each sort from the previous direction's order (d = 2, directions by angle)" : "", shares);
 }
 
 void mmd_stat_matrix(const struct mmd *m, int sw2, double *out)

@@ -38,6 +38,7 @@ struct mmd_setup {
   const double *fixed_levels;/* L x Q quantile levels used as given, or NULL */
   int want_sw2;              /* also keep SW_2^2 when the kernel uses SW_1 (grad subcommand) */
   int force_loops;           /* never use the GEMM (Gram) form of the pairwise transports (tests) */
+  int plain_sorts;           /* never the angular sweep of d = 2 (mmd_sort_angular; tests) */
   int single;                /* run.precision = single: the three GEMMs in float (sgemm), the rest in double */
   int overlap;               /* parallel.overlap: gradient by row chunks, each all-reduced (MPI_Iallreduce) while the next is computed */
   int share;                 /* the gradient only on this rank's share of the rows (mmd.share0/1), reduce-scattered over the
@@ -76,6 +77,11 @@ struct mmd {
   double *E, *Yg;           /* the GEMM form's rows (nc x Lb row) when not the sorted values, combined sums of own sources */
   unsigned char *near;      /* own rows x nc: pairs too close for the GEMM form, done difference-first */
   struct sort1d_work sw;
+  int *dir_order;           /* d = 2 (mmd_sort_angular): own directions by angle mod pi, else NULL */
+  double *dir_key;          /* Lb pseudo-angles, then Lb sorted */
+  unsigned char *dir_flip;  /* Lb: the direction points into the lower half plane */
+  int *order_state;         /* a target cloud's orders on the last two directions of the angular sweep (2 nmax) */
+  struct sort1d_work dir_sw;
   float *thetaf, *xf, *yf, *projf, *Af, *gradf; /* single precision: GEMM operands and results */
   int y_ready;              /* no target minibatches: yf (single precision) or thin holds the target rows */
   MPI_Request *req;         /* overlap: one request per own source class */

@@ -268,6 +268,64 @@ SORT1D_AVX512 static inline __attribute__((always_inline)) int sort1d_rank_avx51
   return 0;
 }
 
+/* sort1d_resort on AVX-512: the start order copied into perm (reversed by lane permutes) and the
+ * values gathered in it, 8 at a time; each block compared with itself shifted by one lane (valignq,
+ * from registers: reloading what was just stored would stall the store forwarding) marks the
+ * positions that may be out of order (>=: ties are checked by index).  Then an insertion pass
+ * visits only the marked positions (and the one after each move, whose predecessor changed). */
+SORT1D_AVX512 static int sort1d_resort_avx512(const double *v, size_t n, const int *start, int reversed, double *sorted, int *perm,
+                                              size_t max_moves)
+{
+  uint64_t mark[SORT1D_RANK_MAX / 64 + 1];
+  const __m512d zero = _mm512_setzero_pd();
+  const __m256i down = _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+  __m512d prev = zero;
+  __mmask8 nan = 0;
+  for (size_t w = 0; w <= (n - 1) / 64; w++) mark[w] = 0;
+  for (size_t r = 0; r < n; r += 8) {
+    const size_t c = n - r >= 8 ? 8 : n - r;
+    const __mmask8 in = (__mmask8)((1u << c) - 1);
+    __m256i ix;
+    if (!reversed) ix = _mm256_maskz_loadu_epi32(in, start + r);
+    else if (c == 8) ix = _mm256_permutexvar_epi32(down, _mm256_loadu_si256((const __m256i *)(const void *)(start + n - r - 8)));
+    else /* the last c: start[c - 1 .. 0] */
+      ix = _mm256_permutexvar_epi32(_mm256_add_epi32(down, _mm256_set1_epi32((int)c - 8)), _mm256_maskz_loadu_epi32(in, start));
+    _mm256_mask_storeu_epi32(perm + r, in, ix);
+    const __m512d cur = _mm512_add_pd(_mm512_mask_i32gather_pd(zero, in, ix, v, 8), zero); /* -0.0 -> +0.0 */
+    _mm512_mask_storeu_pd(sorted + r, in, cur);
+    nan |= _mm512_mask_cmp_pd_mask(in, cur, cur, _CMP_UNORD_Q);
+    const __m512d shifted = _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(cur), _mm512_castpd_si512(prev), 7));
+    const __mmask8 check = r == 0 ? (__mmask8)(in & 0xFE) : in;
+    mark[r / 64] |= (uint64_t)_mm512_mask_cmp_pd_mask(check, shifted, cur, _CMP_GE_OQ) << (r % 64);
+    prev = cur;
+  }
+  if (nan) return -1;
+  size_t moves = 0;
+  for (size_t w = 0; w <= (n - 1) / 64; w++)
+    for (uint64_t m = mark[w]; m;) {
+      const size_t r = 64 * w + (size_t)__builtin_ctzll(m);
+      m &= m - 1;
+      const double x = sorted[r];
+      const int i = perm[r];
+      if (!(sorted[r - 1] > x || (sorted[r - 1] == x && perm[r - 1] > i))) continue;
+      size_t q = r;
+      while (q > 0 && (sorted[q - 1] > x || (sorted[q - 1] == x && perm[q - 1] > i))) {
+        sorted[q] = sorted[q - 1];
+        perm[q] = perm[q - 1];
+        q--;
+      }
+      sorted[q] = x;
+      perm[q] = i;
+      moves += r - q;
+      if (moves > max_moves) return 1;
+      if (r + 1 < n) { /* its predecessor changed */
+        if ((r + 1) / 64 == w) m |= 1ull << ((r + 1) % 64);
+        else mark[w + 1] |= 1;
+      }
+    }
+  return 0;
+}
+
 SORT1D_AVX512 static int sort1d_rank_avx512_double(const double *v, size_t n, double *sorted, int *perm)
 {
   return sort1d_rank_avx512(v, 0, n, sorted, perm);
@@ -350,4 +408,14 @@ int sort1d_float(const float *v, size_t n, double *sorted, int *perm, struct sor
 #endif
   for (size_t i = 0; i < n; i++) w->wide[i] = (double)v[i];
   return sort1d(w->wide, n, sorted, perm, w);
+}
+
+int sort1d_resort(const double *v, size_t n, const int *start, int reversed, double *sorted, int *perm, size_t max_moves)
+{
+  if (n == 0) return 0;
+#ifdef SORT1D_HAVE_AVX512
+  if (n <= SORT1D_RANK_MAX && sort1d_have_avx512()) return sort1d_resort_avx512(v, n, start, reversed, sorted, perm, max_moves);
+#endif
+  (void)v; (void)start; (void)reversed; (void)sorted; (void)perm; (void)max_moves;
+  return 1;
 }

@@ -31,6 +31,13 @@ int sort1d(const double *v, size_t n, double *sorted, int *perm, struct sort1d_w
 /* The same for floats (run.precision = single): exactly sort1d of the widened values, which the
  * AVX-512 path widens as it reads them (no pass over a widened copy). */
 int sort1d_float(const float *v, size_t n, double *sorted, int *perm, struct sort1d_work *w);
+/* Re-sort from a nearby order (the order of these points on a nearby direction): start holds a
+ * permutation of 0..n-1, read backwards when `reversed` (the nearby direction's opposite; start
+ * and perm must not overlap); where it is nearly right, an insertion pass over the few
+ * out-of-order positions gives sort1d's output at a fraction of its cost.  Returns 0 (sorted and
+ * perm: sort1d's result), -1 on NaN (perm then a permutation), or 1 when more than max_moves
+ * element moves were needed or the CPU lacks AVX-512 (outputs unspecified: call sort1d). */
+int sort1d_resort(const double *v, size_t n, const int *start, int reversed, double *sorted, int *perm, size_t max_moves);
 /* The algorithms, exposed for the tests: sort1d_rank takes n <= sort1d_rank_max() (this CPU's
  * limit), sort1d_rank_portable n <= SORT1D_PORTABLE_MAX. */
 size_t sort1d_rank_max(void);

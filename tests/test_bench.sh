@@ -30,12 +30,13 @@ awk -F '\t' 'NR == 1 { n = NF; for (i = 1; i <= NF; i++) if ($i == "median_ms") 
 grep -q "	single	" bench.tsv || fail "bench.tsv lacks the precision column"
 # how the transports and products run, as the log line says: equal sizes, classes of two sizes
 # (target minibatches: the merged grid), the quantile estimator (its levels), an SW_1 kernel
-# (loops); d = 2 (loops) or 6 (dgemm)
-for form in "--m 10 --d 2|GEMM form; projections and gradient: loops (d <= 4)" \
+# (loops); d = 2 (loops; with 2 directions per point, the angular sweep of the sorts) or 6 (dgemm)
+for form in "--m 10 --d 2|GEMM form; projections and gradient: loops (d <= 4)$" \
+            "--m 10 --d 2 --projections 20|GEMM form; projections and gradient: loops (d <= 4); each sort from the previous direction's order" \
             "--m 40 --batch 12 --d 6|GEMM form on the merged quantile grid (20 intervals); projections and gradient: dgemm" \
             "--m 40 --estimator quantile|GEMM form on the quantile levels (Q = 100)" \
             "--m 40 --kernel laplace|loops (the kernel uses SW_1)"; do
-  "$WOWFLOW" bench --classes 3 --n 10 ${form%%|*} --projections 8 --steps 1 --warmup 0 > form.txt 2>&1 || { cat form.txt; fail "bench ${form%%|*}"; }
+  "$WOWFLOW" bench --classes 3 --n 10 --projections 8 ${form%%|*} --steps 1 --warmup 0 > form.txt 2>&1 || { cat form.txt; fail "bench ${form%%|*}"; }
   grep -q "pairwise transports: ${form#*|}" form.txt || { cat form.txt; fail "bench ${form%%|*}: expected '${form#*|}'"; }
 done
 "$WOWFLOW" bench --precision half > err.txt 2>&1 && fail "bench accepted --precision half"

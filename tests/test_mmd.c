@@ -219,6 +219,26 @@ static void test_share(MPI_Comm world, int Pc, const long *sizes)
   if (comm_rank(world) == 0) printf("shares against the all-reduce: gradient %.2e, |grad| %.2e relative\n", eg, en);
 }
 
+/* d = 2 with many directions (L = 80: at least 2 per point of a cloud on every direction group):
+ * the angular sweep (mmd_sort_angular, re-sorting from the previous direction's order) gives the
+ * tiled sorts' bits: the same F, gradient and |grad|. */
+static void test_angular(MPI_Comm world, int Pc, const long *sizes, enum mmd_estimator est, const char *kernel, double h)
+{
+  struct mmd_setup s0 = { .estimator = est, .Q = 10, .seed = 6 }, s1;
+  kernel_init(&s0.kernel, kernel, h, 1.0);
+  s1 = s0;
+  s1.plain_sorts = 1;
+  struct problem p = { .C = 3, .C2 = 2, .d = 2, .L = 80, .weights = { 1, 2, 1, 1, 1 } };
+  memcpy(p.sizes, sizes, 5 * sizeof *sizes);
+  problem_init(&p, world, Pc, &s0);
+  const int swept = p.m.dir_order != NULL;
+  problem_free(&p);
+  double eF, eg, en;
+  compare_setups(world, Pc, sizes, 2, 80, &s0, &s1, &eF, &eg, &en);
+  CHECK(swept && eF == 0 && eg == 0 && en == 0, "angular sweep (%s, %s, on: %d): F %.3e, gradient %.3e, |grad| %.3e relative", kernel,
+        est == MMD_EXACT ? "exact" : "quantile", swept, eF, eg, en);
+}
+
 /* Classes: x_0 random; target 0 = x_0 + v; target 1 = 1.7 x_0 (scaled about 0); target 2 = x_0
  * with every atom twice; source 1 = x_0 again (identical classes). */
 static void test_closed_forms(MPI_Comm world, int Pc)
@@ -398,6 +418,10 @@ int main(int argc, char **argv)
   test_gram_vs_loops(world, Pc, six, 2, FORM_LOOPS);   /* six sizes: 36 intervals > 4 x 49 / 6 */
   test_gram_vs_loops(world, Pc, sizes7, 1, FORM_LEVELS);
   test_gram_vs_loops(world, Pc, six, 2, FORM_LEVELS);
+  test_angular(world, Pc, equal, MMD_EXACT, "riesz", 0);      /* Gram form, summed in the sorts */
+  test_angular(world, Pc, unequal, MMD_EXACT, "gaussian", 0.7); /* merged grid */
+  test_angular(world, Pc, unequal, MMD_QUANTILE, "imq", 0.5);
+  test_angular(world, Pc, equal, MMD_EXACT, "laplace", 0.8);    /* SW_1: loops */
   test_closed_forms(world, Pc);
   test_gaussian_1d(world, Pc);
   int total = (int)comm_sum_long(failures, world);

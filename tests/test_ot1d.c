@@ -209,6 +209,63 @@ static void check_sort_float(const double *v, int n, struct sort1d_work *w)
   free(f); free(wide); free(a); free(b); free(pa); free(pb);
 }
 
+static int is_permutation(const int *p, int n)
+{
+  unsigned char *seen = calloc((size_t)n + 1, 1);
+  int ok = 1;
+  for (int i = 0; i < n; i++) {
+    if (p[i] < 0 || p[i] >= n || seen[p[i]]) ok = 0;
+    else seen[p[i]] = 1;
+  }
+  free(seen);
+  return ok;
+}
+
+/* sort1d_resort from start orders near and far from the answer (read forwards and backwards):
+ * sort1d's output bit for bit, or 1 (too many moves, or no AVX-512); -1 on NaN with perm a
+ * permutation. */
+static void check_resort(double *v, int n, struct sort1d_work *w, unsigned *seed)
+{
+  double *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b), *neg = malloc((size_t)n * sizeof *neg);
+  int *pa = malloc((size_t)n * sizeof *pa), *pb = malloc((size_t)n * sizeof *pb), *order = malloc((size_t)n * sizeof *order);
+  assert_int_equal(sort1d(v, (size_t)n, a, pa, w), 0);
+  for (int kind = 0; kind < 5; kind++) {
+    int reversed = 0;
+    size_t budget = (size_t)n * (size_t)n;
+    memcpy(order, pa, (size_t)n * sizeof *order);
+    if (kind == 1) /* a few neighbours swapped, as on a nearby direction */
+      for (int s = 0; s < 1 + n / 10; s++) {
+        int r = (int)(rand_r(seed) % (unsigned)n);
+        if (r + 1 < n) { int t = order[r]; order[r] = order[r + 1]; order[r + 1] = t; }
+      }
+    if (kind == 2 || kind == 4) /* a random start: a full insertion sort (kind 4: given up early) */
+      for (int i = n - 1; i > 0; i--) { int j = (int)(rand_r(seed) % (unsigned)(i + 1)), t = order[i]; order[i] = order[j]; order[j] = t; }
+    if (kind == 3) { /* the opposite direction's order, reversed */
+      for (int i = 0; i < n; i++) neg[i] = -v[i];
+      assert_int_equal(sort1d(neg, (size_t)n, b, order, w), 0);
+      reversed = 1;
+    }
+    if (kind == 4) budget = (size_t)n / 4;
+    const int rc = sort1d_resort(v, (size_t)n, order, reversed, b, pb, budget);
+    if (rc == 1) {
+      assert_true(kind == 4 || sort1d_rank_max() == SORT1D_PORTABLE_MAX || n > SORT1D_RANK_MAX);
+      continue;
+    }
+    assert_int_equal(rc, 0);
+    assert_true(kind != 4 || n < 8); /* a random order of 8 or more needs more than n / 4 moves */
+    assert_memory_equal(pb, pa, (size_t)n * sizeof *pa);
+    assert_memory_equal(b, a, (size_t)n * sizeof *a);
+  }
+  memcpy(order, pa, (size_t)n * sizeof *order);
+  const double keep = v[n / 2];
+  v[n / 2] = NAN;
+  const int rc = sort1d_resort(v, (size_t)n, order, 0, b, pb, (size_t)n);
+  assert_true(rc == -1 || (rc == 1 && sort1d_rank_max() == SORT1D_PORTABLE_MAX));
+  if (rc == -1) assert_true(is_permutation(pb, n));
+  v[n / 2] = keep;
+  free(a); free(b); free(neg); free(pa); free(pb); free(order);
+}
+
 static void test_sorts(void **state)
 {
   (void)state;
@@ -242,6 +299,7 @@ static void test_sorts(void **state)
       assert_int_equal(sort1d(v, (size_t)n, a, pa, &w), 0);
       assert_memory_equal(pa, pc, (size_t)n * sizeof *pa);
       check_sort_float(v, n, &w);
+      if (n <= 1024) check_resort(v, n, &w, &seed);
       v[n / 2] = NAN;
       assert_int_equal(sort1d(v, (size_t)n, a, pa, &w), -1);
       for (int i = 0; i < n; i++) assert_true(pa[i] >= 0 && pa[i] < n);
