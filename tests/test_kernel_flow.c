@@ -65,27 +65,35 @@ static void test_flow_rules(void **state)
   flow_update(&mom, y, w, gg, 1); /* v1 = 1, x1 = -0.5 */
   flow_update(&mom, y, w, gg, 1); /* v2 = 1 + 0.9 = 1.9, x2 = -0.5 - 0.95 */
   assert_true(fabs(w[0] - 1.9) < 1e-15 && fabs(y[0] + 1.45) < 1e-15);
-  /* out of place (run.c's step): the same bits, the inputs unchanged, euler's v_out left alone */
-  enum { N = 37 };
-  double a[N], b[N], c[N], a0[N], b0[N], xo[N], vo[N];
-  for (int i = 0; i < N; i++) {
-    a[i] = a0[i] = sin(1.0 + i);
-    b[i] = b0[i] = cos(2.0 * i) / 3.0;
-    c[i] = 1.0 / (i + 1.5) - 0.3;
-    vo[i] = -7.0;
-  }
-  for (int r = 0; r < 2; r++) {
-    const struct flow_step *st = r ? &mom : &euler;
-    memcpy(a, a0, sizeof a);
-    memcpy(b, b0, sizeof b);
-    flow_step_into(st, a, b, c, N, xo, vo);
-    assert_memory_equal(a, a0, sizeof a);
-    assert_memory_equal(b, b0, sizeof b);
-    flow_update(st, a, b, c, N);
-    assert_memory_equal(xo, a, sizeof a);
-    if (r) assert_memory_equal(vo, b, sizeof b);
-    else for (int i = 0; i < N; i++) assert_true(vo[i] == -7.0);
-  }
+  /* out of place (run.c's step): the same bits, the inputs unchanged, euler's v_out left alone;
+   * small and large (streaming stores) arrays, outputs aligned alike or not */
+  static const size_t sizes[] = { 37, 200003 };
+  for (int q = 0; q < 2; q++)
+    for (int shift = 0; shift < 3; shift++) {
+      const size_t N = sizes[q];
+      double *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b), *c = malloc(N * sizeof *c), *a0 = malloc(N * sizeof *a0);
+      double *b0 = malloc(N * sizeof *b0), *xo = malloc((N + 1) * sizeof *xo), *vo = malloc((N + 1) * sizeof *vo);
+      double *xs = xo + (shift == 1), *vs = vo + (shift >= 1); /* shift 2: x_out and v_out 8 bytes apart in alignment */
+      for (size_t i = 0; i < N; i++) {
+        a0[i] = sin(1.0 + (double)i);
+        b0[i] = cos(2.0 * (double)i) / 3.0;
+        c[i] = 1.0 / ((double)i + 1.5) - 0.3;
+        vs[i] = -7.0;
+      }
+      for (int r = 0; r < 2; r++) {
+        const struct flow_step *st = r ? &mom : &euler;
+        memcpy(a, a0, N * sizeof *a);
+        memcpy(b, b0, N * sizeof *b);
+        flow_step_into(st, a, b, c, N, xs, vs);
+        assert_memory_equal(a, a0, N * sizeof *a);
+        assert_memory_equal(b, b0, N * sizeof *b);
+        flow_update(st, a, b, c, N);
+        assert_memory_equal(xs, a, N * sizeof *a);
+        if (r) assert_memory_equal(vs, b, N * sizeof *b);
+        else for (size_t i = 0; i < N; i++) assert_true(vs[i] == -7.0);
+      }
+      free(a); free(b); free(c); free(a0); free(b0); free(xo); free(vo);
+    }
 }
 
 static void test_layout(void **state)
