@@ -52,12 +52,13 @@ struct layout_rates {
 #define LAYOUT_SORT_NS 6.5
 #define LAYOUT_LATENCY_US 2
 #define LAYOUT_BANDWIDTH_GBS 10
-#define LAYOUT_MEMORY_GBS 12
+#define LAYOUT_MEMORY_GBS 16
 #define LAYOUT_RATES_DEFAULT { LAYOUT_GEMM_GFLOPS, LAYOUT_PAIR_GFLOPS, LAYOUT_SORT_NS, LAYOUT_LATENCY_US, LAYOUT_BANDWIDTH_GBS, LAYOUT_MEMORY_GBS }
 /* Bytes the momentum step moves per source coordinate (run.c steps out of place: x, v and g read,
- * the new x and v written to other buffers, which are read for ownership first): 7 doubles.  Each
- * of the Pl ranks of a class block updates its share of the block's rows (mmd share0/1). */
-#define LAYOUT_UPDATE_BYTES 56.0
+ * the new x and v written to other buffers by streaming stores, flow.c, so not read first): 5
+ * doubles.  Each of the Pl ranks of a class block updates its share of the block's rows (mmd
+ * share0/1). */
+#define LAYOUT_UPDATE_BYTES 40.0
 
 /* Time to sort one value of a class of n points, in units of sort_ns (1 at n = 200). */
 double layout_sort_scale(double n);
