@@ -238,6 +238,135 @@ static void sort1d_fix_groups(double *sorted, int *perm, const struct sort1d_gro
   }
 }
 
+/* Sorting network for SORT1D_NET_MIN < n <= SORT1D_NET_MAX: the keys packed with their index,
+ * key << 16 | i (equal keys then come in index order), 256 of them (padded with the largest value)
+ * in 16 registers of 16 lanes: each register sorted by a bitonic network, then runs of 1, 2, 4, 8
+ * registers merged (the second run reversed, half-cleaners between registers, then within them).
+ * About 1400 min/max/permute operations against the counts' n^2 / 32 compares on one port (1250
+ * at n = 200). */
+#define SORT1D_NET_MIN 128
+#define SORT1D_NET_MAX 256
+
+/* Lanes l and l ^ j compared; the lanes in take_min keep the smaller. */
+SORT1D_AVX512 static inline __attribute__((always_inline)) __m512i sort1d_net_cx(__m512i x, __m512i partner, __mmask16 take_min)
+{
+  const __m512i p = _mm512_permutexvar_epi32(partner, x);
+  return _mm512_mask_min_epu32(_mm512_max_epu32(x, p), take_min, x, p);
+}
+
+/* The lane permutations l -> l ^ j for j = 1, 2, 4, 8, and the reversal. */
+struct sort1d_net_perms {
+  __m512i x1, x2, x4, x8, rev;
+};
+
+/* One register sorted ascending: the bitonic network's stages k = 2, 4, 8, 16 (for k < 16 the
+ * lanes with bit k set sort descending; the masks mark the lanes that keep the minimum). */
+SORT1D_AVX512 static inline __attribute__((always_inline)) __m512i sort1d_net_sort16(__m512i x, const struct sort1d_net_perms *q)
+{
+  x = sort1d_net_cx(x, q->x1, 0x9999);
+  x = sort1d_net_cx(x, q->x2, 0xC3C3);
+  x = sort1d_net_cx(x, q->x1, 0xA5A5);
+  x = sort1d_net_cx(x, q->x4, 0xF00F);
+  x = sort1d_net_cx(x, q->x2, 0xCC33);
+  x = sort1d_net_cx(x, q->x1, 0xAA55);
+  x = sort1d_net_cx(x, q->x8, 0x00FF);
+  x = sort1d_net_cx(x, q->x4, 0x0F0F);
+  x = sort1d_net_cx(x, q->x2, 0x3333);
+  return sort1d_net_cx(x, q->x1, 0x5555);
+}
+
+/* A bitonic register made ascending: half-cleaners at lane distances 8, 4, 2, 1. */
+SORT1D_AVX512 static inline __attribute__((always_inline)) __m512i sort1d_net_clean16(__m512i x, const struct sort1d_net_perms *q)
+{
+  x = sort1d_net_cx(x, q->x8, 0x00FF);
+  x = sort1d_net_cx(x, q->x4, 0x0F0F);
+  x = sort1d_net_cx(x, q->x2, 0x3333);
+  return sort1d_net_cx(x, q->x1, 0x5555);
+}
+
+SORT1D_AVX512 static inline __attribute__((always_inline)) void sort1d_net_minmax(__m512i *a, __m512i *b)
+{
+  const __m512i lo = _mm512_min_epu32(*a, *b);
+  *b = _mm512_max_epu32(*a, *b);
+  *a = lo;
+}
+
+/* Runs x[0 .. h) and x[h .. 2h), each ascending, merged into x[0 .. 2h) (h a power of 2). */
+SORT1D_AVX512 static inline __attribute__((always_inline)) void sort1d_net_merge(__m512i *x, int h, const struct sort1d_net_perms *q)
+{
+#pragma GCC unroll 8
+  for (int i = 0; i < h / 2; i++) { /* the second run reversed: x[0 .. 2h) is bitonic */
+    const __m512i t = x[h + i];
+    x[h + i] = _mm512_permutexvar_epi32(q->rev, x[2 * h - 1 - i]);
+    x[2 * h - 1 - i] = _mm512_permutexvar_epi32(q->rev, t);
+  }
+  if (h == 1) x[1] = _mm512_permutexvar_epi32(q->rev, x[1]);
+#pragma GCC unroll 4
+  for (int dist = h; dist >= 1; dist /= 2)
+#pragma GCC unroll 16
+    for (int i = 0; i < 2 * h; i++)
+      if ((i & dist) == 0) sort1d_net_minmax(&x[i], &x[i + dist]);
+#pragma GCC unroll 16
+  for (int i = 0; i < 2 * h; i++) x[i] = sort1d_net_clean16(x[i], q);
+}
+
+SORT1D_AVX512 static void sort1d_net256(uint32_t *keys)
+{
+  const struct sort1d_net_perms q = {
+    _mm512_setr_epi32(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14),
+    _mm512_setr_epi32(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13),
+    _mm512_setr_epi32(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11),
+    _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7),
+    _mm512_setr_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0) };
+  __m512i x[16];
+#pragma GCC unroll 16
+  for (int r = 0; r < 16; r++) x[r] = sort1d_net_sort16(_mm512_loadu_si512((const void *)(keys + 16 * r)), &q);
+#pragma GCC unroll 8
+  for (int b = 0; b < 16; b += 2) sort1d_net_merge(x + b, 1, &q);
+#pragma GCC unroll 4
+  for (int b = 0; b < 16; b += 4) sort1d_net_merge(x + b, 2, &q);
+#pragma GCC unroll 2
+  for (int b = 0; b < 16; b += 8) sort1d_net_merge(x + b, 4, &q);
+  sort1d_net_merge(x, 8, &q);
+#pragma GCC unroll 16
+  for (int r = 0; r < 16; r++) _mm512_storeu_si512((void *)(keys + 16 * r), x[r]);
+}
+
+/* The order from the network: inv[r] = the index in sorted place r, and the groups of equal keys
+ * (adjacent, in index order) for sort1d_fix_groups; returns whether there are any. */
+SORT1D_AVX512 static int sort1d_net_order(const uint16_t *key16, size_t n, int *inv, struct sort1d_groups *gr)
+{
+  uint32_t packed[SORT1D_NET_MAX];
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (size_t i = 0; i < SORT1D_NET_MAX; i += 16) {
+    const __mmask16 in = (__mmask16)(n <= i ? 0 : n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
+    const __m512i k = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(in, key16 + i));
+    const __m512i p = _mm512_or_si512(_mm512_slli_epi32(k, 16), _mm512_add_epi32(lane, _mm512_set1_epi32((int)i)));
+    _mm512_storeu_si512((void *)(packed + i), _mm512_mask_mov_epi32(_mm512_set1_epi32(-1), in, p));
+  }
+  sort1d_net256(packed);
+  __mmask16 any = 0;
+  __m512i before = _mm512_setzero_si512();
+  for (size_t r = 0; r < n; r += 16) {
+    const __mmask16 in = (__mmask16)(n - r >= 16 ? 0xFFFF : (1u << (n - r)) - 1);
+    const __m512i p = _mm512_loadu_si512((const void *)(packed + r));
+    _mm512_mask_storeu_epi32(inv + r, in, _mm512_and_si512(p, _mm512_set1_epi32(0xFFFF)));
+    const __m512i prev = _mm512_alignr_epi32(p, before, 15); /* lane l: the entry before r + l */
+    any |= _mm512_mask_cmpeq_epi32_mask(r == 0 ? (__mmask16)(in & 0xFFFE) : in, _mm512_srli_epi32(p, 16), _mm512_srli_epi32(prev, 16));
+    before = p;
+  }
+  if (!any) return 0;
+  gr->count = 0;
+  for (size_t r = 1; r < n;) { /* runs of equal keys */
+    if ((packed[r] >> 16) != (packed[r - 1] >> 16)) { r++; continue; }
+    const size_t first = r - 1;
+    while (r < n && (packed[r] >> 16) == (packed[first] >> 16)) r++;
+    gr->first[gr->count] = (uint16_t)first;
+    gr->size[gr->count++] = (uint16_t)(r - first);
+  }
+  return 1;
+}
+
 /* v: n doubles, or n floats when fl (the same order and output as their widened values) */
 SORT1D_AVX512 static inline __attribute__((always_inline)) int sort1d_rank_avx512(const void *v, int fl, size_t n, double *sorted, int *perm)
 {
@@ -247,14 +376,18 @@ SORT1D_AVX512 static inline __attribute__((always_inline)) int sort1d_rank_avx51
     for (size_t i = 0; i < n; i++) { perm[i] = (int)i; sorted[i] = fl ? (double)((const float *)v)[i] : ((const double *)v)[i]; }
     return -1;
   }
-  sort1d_rank_keys(key16, key32, n, less);
-  /* scatter into a local inverse (in L1), then write the outputs in order: streams, not scatters */
   int inv[SORT1D_RANK_MAX];
-  size_t sum = 0;
-  for (size_t i = 0; i < n; i++) { inv[less[i]] = (int)i; sum += less[i]; }
-  const int shared = sum != n * (n - 1) / 2;
   struct sort1d_groups groups;
-  if (shared) sort1d_place_ties(less, n, inv, &groups);
+  int shared;
+  if (n > SORT1D_NET_MIN && n <= SORT1D_NET_MAX) shared = sort1d_net_order(key16, n, inv, &groups);
+  else {
+    sort1d_rank_keys(key16, key32, n, less);
+    /* scatter into a local inverse (in L1), then write the outputs in order: streams, not scatters */
+    size_t sum = 0;
+    for (size_t i = 0; i < n; i++) { inv[less[i]] = (int)i; sum += less[i]; }
+    shared = sum != n * (n - 1) / 2;
+    if (shared) sort1d_place_ties(less, n, inv, &groups);
+  }
   for (size_t r = 0; r < n; r += 8) {
     const __mmask8 in = (__mmask8)(n - r >= 8 ? 0xFF : (1u << (n - r)) - 1);
     const __m256i ix = _mm256_maskz_loadu_epi32(in, inv + r);

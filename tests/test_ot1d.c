@@ -182,6 +182,7 @@ static void sort_input(int kind, int n, unsigned *seed, double *v)
     case 4: v[i] = r - 0.5; break; /* distinct 16-bit keys (small n): no pass over shared keys */
     case 5: v[i] = (r - 0.5) * 1.5e308 * 2.0; break; /* max - min overflows: keys 0 or the cap */
     case 6: v[i] = i % 5 == 2 ? -INFINITY : r; break; /* min = -inf: every key the cap */
+    case 7: v[i] = i == 0 ? 1e-6 : i == 1 ? 0.0 : 1.0 + i; break; /* only the two smallest share a key, in reverse index order */
     default: v[i] = 2.5; break;
     }
   }
@@ -273,7 +274,7 @@ static void test_sorts(void **state)
   static const int sizes[] = { 1, 2, 7, 31, 32, 33, 80, 127, 128, 129, 200, 255, 256, 257, 500, 1000, 1023, 1024, 1025, 3000 };
   struct sort1d_work w;
   sort1d_work_init(&w, 3000);
-  for (int kind = 0; kind < 8; kind++)
+  for (int kind = 0; kind < 9; kind++)
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
       int n = sizes[k];
       double *v = malloc((size_t)n * sizeof *v), *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b), *c = malloc((size_t)n * sizeof *c);
