@@ -93,8 +93,6 @@ int sort1d_rank_portable(const double *v, size_t n, double *sorted, int *perm)
  * run of equal keys by value gives the stable order.  The counts #{j : k_j < k_i} take 32 keys
  * per compare; shared keys (detected from their sum) are then placed in index order. */
 
-/* The keys, twice: key16 (padded with 0xFFFF to a multiple of 32, for the lanes) and key32 (the
- * key in both halves, for broadcasts that need no shuffle).  Returns -1 when a value is NaN. */
 /* Values i .. i + 7 of v (doubles, or floats widened when fl: the same numbers), lanes outside
  * `in` from fill. */
 SORT1D_AVX512 static inline __attribute__((always_inline)) __m512d sort1d_load8(const void *v, int fl, size_t i, __mmask8 in, __m512d fill)
@@ -103,6 +101,9 @@ SORT1D_AVX512 static inline __attribute__((always_inline)) __m512d sort1d_load8(
   return _mm512_mask_loadu_pd(fill, in, (const double *)v + i);
 }
 
+/* The keys, twice: key16 (padded with 0xFFFF to a multiple of 32, for the lanes) and key32 (the
+ * key in both halves, for the counts' broadcasts that need no shuffle; NULL: not wanted).  Returns
+ * -1 when a value is NaN. */
 SORT1D_AVX512 static inline __attribute__((always_inline)) int sort1d_keys(const void *v, int fl, size_t n, uint16_t *key16, uint32_t *key32)
 {
   /* min and max over two independent chains (one chain waits on vminpd's latency) */
@@ -138,7 +139,7 @@ SORT1D_AVX512 static inline __attribute__((always_inline)) int sort1d_keys(const
      * or max - min overflowed), for the x whose x - lo is inf (or all x when lo = -inf): the
      * largest values.  So the keys are monotone in every case, as sort1d_rank_avx512 needs. */
     const __m256i k = _mm512_cvttpd_epu32(_mm512_min_pd(_mm512_mul_pd(_mm512_sub_pd(x, vlo), vs), cap));
-    _mm256_mask_storeu_epi32(key32 + i, in, _mm256_or_si256(k, _mm256_slli_epi32(k, 16)));
+    if (key32) _mm256_mask_storeu_epi32(key32 + i, in, _mm256_or_si256(k, _mm256_slli_epi32(k, 16)));
     _mm_mask_storeu_epi16(key16 + i, in, _mm256_cvtepi32_epi16(k));
   }
   for (i = n; i < ((n + 31) & ~(size_t)31); i++) key16[i] = 0xFFFF;
@@ -372,14 +373,15 @@ SORT1D_AVX512 static inline __attribute__((always_inline)) int sort1d_rank_avx51
 {
   uint16_t key16[SORT1D_RANK_MAX], less[SORT1D_RANK_MAX];
   uint32_t key32[SORT1D_RANK_MAX];
-  if (sort1d_keys(v, fl, n, key16, key32) != 0) {
+  const int net = n > SORT1D_NET_MIN && n <= SORT1D_NET_MAX;
+  if (sort1d_keys(v, fl, n, key16, net ? NULL : key32) != 0) {
     for (size_t i = 0; i < n; i++) { perm[i] = (int)i; sorted[i] = fl ? (double)((const float *)v)[i] : ((const double *)v)[i]; }
     return -1;
   }
   int inv[SORT1D_RANK_MAX];
   struct sort1d_groups groups;
   int shared;
-  if (n > SORT1D_NET_MIN && n <= SORT1D_NET_MAX) shared = sort1d_net_order(key16, n, inv, &groups);
+  if (net) shared = sort1d_net_order(key16, n, inv, &groups);
   else {
     sort1d_rank_keys(key16, key32, n, less);
     /* scatter into a local inverse (in L1), then write the outputs in order: streams, not scatters */
