@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define MMD_THIN 4 /* d up to this: projections and gradient by loops, not dgemm (mmd_project_thin) */
+#define MMD_SORT_TILE 8 /* directions per tile of the sorts (mmd_sort, mmd_sort_angular) */
 #define MMD_ANGULAR_DIRS 2 /* d = 2 with at least this many own directions per point of the largest cloud: mmd_sort_angular */
 #define MMD_DISP_TILE 16 /* directions per block of the displacement product (mmd_displacements_gram) */
 
@@ -133,6 +134,8 @@ static void mmd_alloc(struct mmd *m)
     m->dir_key = WOW_NEW(double, 2 * (size_t)m->Lb, "angles of the directions, and sorted");
     m->dir_flip = WOW_NEW(unsigned char, (size_t)m->Lb, "directions in the lower half plane");
     m->order_state = WOW_NEW(int, 2 * (size_t)m->nmax + 1, "target orders on two directions");
+    m->dir_theta = WOW_NEW(double, 2 * (size_t)m->Lb, "directions by angle");
+    m->dir_proj = WOW_NEW(double, MMD_SORT_TILE * (size_t)m->nmax, "projections on a few directions");
     sort1d_work_init(&m->dir_sw, (size_t)m->Lb);
   }
   mmd_alloc_gram(m);
@@ -172,7 +175,7 @@ void mmd_free(struct mmd *m)
   free(m->thetaf); free(m->xf); free(m->yf); free(m->projf); free(m->Af); free(m->gradf); free(m->slice);
   sort1d_work_free(&m->sw);
   sort1d_work_free(&m->dir_sw);
-  free(m->dir_order); free(m->dir_key); free(m->dir_flip); free(m->order_state);
+  free(m->dir_order); free(m->dir_key); free(m->dir_flip); free(m->order_state); free(m->dir_theta); free(m->dir_proj);
   memset(m, 0, sizeof *m);
 }
 
@@ -280,7 +283,6 @@ static const double *mmd_block_rows(struct mmd *m, long l0, long nl, long *width
 /* Tiled over MMD_SORT_TILE directions: the projections are read as a few row streams and every
  * class's sorted values and permutations are written in runs (one direction at a time across all
  * classes would read 80 KB apart, one class across all directions would write as far apart). */
-#define MMD_SORT_TILE 8
 
 /* The projections of own cloud j on direction l (d <= MMD_THIN: computed here, into slice). */
 static const double *mmd_projections(struct mmd *m, int j, long l)
@@ -327,6 +329,8 @@ static int mmd_sort_angular(struct mmd *m)
     m->dir_flip[l] = (unsigned char)flip;
   }
   sort1d(m->dir_key, (size_t)Lb, m->dir_key + Lb, m->dir_order, &m->dir_sw);
+  for (long q = 0; q < Lb; q++) memcpy(m->dir_theta + 2 * q, m->theta + 2 * (long)m->dir_order[q], 2 * sizeof(double));
+  const long ld = m->ns + m->ntb;
   for (int j = m->j0; j < m->j1; j++) {
     const size_t n = (size_t)m->cl->bsize[j];
     const int *before = NULL; /* the order on the previous direction */
@@ -335,7 +339,9 @@ static int mmd_sort_angular(struct mmd *m)
       double *out = m->sorted + m->soff[j] + l * (long)n;
       /* targets keep no order: two scratch orders in turn */
       int *perm = j < m->cl->C ? mmd_perm(m, j, l) : m->order_state + (size_t)(q % 2) * (size_t)m->nmax;
-      const double *v = mmd_projections(m, j, l);
+      if (q % MMD_SORT_TILE == 0) /* the next few directions' projections in one call (each row as mmd_project_thin's) */
+        gram_combine(m->dir_theta + 2 * q, (int)mmd_min(MMD_SORT_TILE, Lb - q), m->thin + m->col[j], ld, 2, (long)n, m->dir_proj);
+      const double *v = m->dir_proj + (size_t)(q % MMD_SORT_TILE) * n;
       int rc = 1;
       if (before) rc = sort1d_resort(v, n, before, m->dir_flip[l] != m->dir_flip[m->dir_order[q - 1]], out, perm, n);
       if (rc == 1) rc = sort1d(v, n, out, perm, &m->sw);

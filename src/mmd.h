@@ -81,6 +81,8 @@ struct mmd {
   double *dir_key;          /* Lb pseudo-angles, then Lb sorted */
   unsigned char *dir_flip;  /* Lb: the direction points into the lower half plane */
   int *order_state;         /* a target cloud's orders on the last two directions of the angular sweep (2 nmax) */
+  double *dir_theta;        /* the own directions in that order (Lb x 2) */
+  double *dir_proj;         /* a cloud's projections on MMD_SORT_TILE directions of the sweep */
   struct sort1d_work dir_sw;
   float *thetaf, *xf, *yf, *projf, *Af, *gradf; /* single precision: GEMM operands and results */
   int y_ready;              /* no target minibatches: yf (single precision) or thin holds the target rows */
