@@ -280,10 +280,6 @@ static const double *mmd_block_rows(struct mmd *m, long l0, long nl, long *width
   return (m->E ? m->E : m->sorted) + l0 * row;
 }
 
-/* Tiled over MMD_SORT_TILE directions: the projections are read as a few row streams and every
- * class's sorted values and permutations are written in runs (one direction at a time across all
- * classes would read 80 KB apart, one class across all directions would write as far apart). */
-
 /* The projections of own cloud j on direction l (d <= MMD_THIN: computed here, into slice). */
 static const double *mmd_projections(struct mmd *m, int j, long l)
 {
@@ -357,6 +353,9 @@ static int mmd_sort_angular(struct mmd *m)
   return bad;
 }
 
+/* Tiled over MMD_SORT_TILE directions: the projections are read as a few row streams and every
+ * class's sorted values and permutations are written in runs (one direction at a time across all
+ * classes would read 80 KB apart, one class across all directions would write as far apart). */
 static int mmd_sort(struct mmd *m)
 {
   if (m->dir_order) return mmd_sort_angular(m);

@@ -4,7 +4,8 @@
  * Collective over the grid: every rank calls mmd_eval with the rows of the clouds of its class
  * block (sources first, then targets); every rank gets F and the gradient of its own source rows.
  * Per step: directions (a pure function of (seed, step, l), or a fixed table), projections by
- * dgemm (d <= 4: computed in the sorts), sorts, allgather of sorted projections along class_comm,
+ * dgemm (d <= 4: computed in the sorts), sorts (d = 2 with many directions: taken by angle, each
+ * from the previous direction's order), allgather of sorted projections along class_comm,
  * row sums of the 1D costs (W2: a Gram product, summed in the sorts tile by tile when this rank
  * holds every class of one size, on the merged quantile grid when class sizes differ, or on the
  * quantile estimator's levels), allreduce along dir_comm, kernel weights,
