@@ -8,12 +8,13 @@ cd "$W" || exit 1
 D="$SRCDIR/input/tiny.deck"
 # (both rules: the step is out of place, and euler keeps the velocity where momentum swaps it; and
 # on 3 direction groups (grid 1 x 3), where each rank updates its share of the rows and the
-# rollback's checkpoint gathers the velocity)
-for case in "momentum 2" "euler 2" "momentum 3 1"; do
+# rollback's checkpoint gathers the velocity; and in single precision on one rank)
+for case in "momentum 2" "euler 2" "momentum 3 1" "momentum 1 - single"; do
   set -- $case
   rule=$1 np=$2 tag=$1_$2
   G=""
-  [ $# -gt 2 ] && G="-P parallel.class_groups=$3"
+  [ $# -gt 2 ] && [ "$3" != - ] && G="-P parallel.class_groups=$3"
+  [ $# -gt 3 ] && G="$G -P run.precision=$4" && tag=${tag}_$4
   WOWFLOW_FAULT=nan_at_step:12 mpirun_n "$np" "$WOWFLOW" "$D" -P run.dir=nan_$tag -P step.rule=$rule $G -P checkpoint.every_steps=5 > nan.txt 2>&1 &&
     fail "the NaN run succeeded ($case)"
   grep -q "wowflow: error: step 12: F or its gradient is not finite (NaN or Inf): the flow diverged with step.lr = 0.05; the newest checkpoint (step 11) is from before it" nan.txt ||
