@@ -3,8 +3,8 @@
  *
  * Rank counting (O(n^2), branch-free, fastest for small n), LSD radix sort above; all paths give
  * the identical stable order (-0.0 is sorted as +0.0).  Where the CPU has AVX-512BW the ranks are
- * counted on 16-bit keys scaled from the value range, 32 per compare (for 128 < n <= 256 the keys,
- * packed with their index, go through a bitonic network in 16 registers instead), and the rare
+ * counted on 16-bit keys scaled from the value range, 32 per compare (for 128 < n <= 256, 24-bit
+ * keys packed with their index go through a bitonic network in 16 registers instead), and the rare
  * values that share a key are then ordered by an insertion pass per group (up to SORT1D_RANK_MAX
  * values: at 500 it is 2.5x faster than the radix sort); elsewhere the counts compare the doubles
  * (sort1d_rank_portable, up to SORT1D_PORTABLE_MAX).  Local; the caller owns the buffers; the work
