@@ -60,11 +60,26 @@ static void bench_gemm(int single, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M
 
 /* The GEMM floor: the three products of a step on this rank's shapes, in the run's precision,
  * on buffers of their own (allocated once; timed after every step, so that the step and its floor
- * see the same state of the machine). */
+ * see the same state of the machine), holding data: on zeros sgemm ran 3-4 % faster than on any
+ * data a step multiplies (docs/performance.md, eighth series). */
 struct bench_floor {
   int d, Lb, ns, nt, single;
   char *A, *X, *P, *G;
 };
+
+/* n uniform values in (-1/2, 1/2) into a floor buffer (doubles, or floats when single). */
+static void bench_floor_data(char *buf, size_t n, int single, uint64_t stream)
+{
+  double u[256];
+  for (size_t i0 = 0; i0 < n; i0 += 256) {
+    const size_t nb = n - i0 < 256 ? n - i0 : 256;
+    rng_uniforms(7, RNG_SOURCE_DATA, 99, stream, i0, nb, u);
+    for (size_t i = 0; i < nb; i++) {
+      if (single) ((float *)(void *)buf)[i0 + i] = (float)(u[i] - 0.5);
+      else ((double *)(void *)buf)[i0 + i] = u[i] - 0.5;
+    }
+  }
+}
 
 static void bench_floor_init(struct bench_floor *f, const struct mmd *m, double *flops)
 {
@@ -75,6 +90,9 @@ static void bench_floor_init(struct bench_floor *f, const struct mmd *m, double 
   f->X = wow_calloc((size_t)(f->ns + f->nt + 1) * d, w, "floor X");
   f->P = wow_calloc((size_t)f->Lb * (size_t)(f->ns + f->nt + 1), w, "floor P");
   f->G = wow_calloc((size_t)(f->ns + 1) * d, w, "floor G");
+  bench_floor_data(f->A, (size_t)f->Lb * d, f->single, 1);
+  bench_floor_data(f->X, (size_t)(f->ns + f->nt + 1) * d, f->single, 2);
+  bench_floor_data(f->P, (size_t)f->Lb * (size_t)(f->ns + f->nt + 1), f->single, 3);
 }
 
 static void bench_floor_free(struct bench_floor *f)
