@@ -26,6 +26,13 @@ for case in "momentum 2" "euler 2" "momentum 3 1" "momentum 1 - single"; do
   "$WOWFLOW" compare ref_$tag/final.h5 nan_$tag/final.h5 --rtol 0 > cmp.txt || { cat cmp.txt; fail "the restart differs ($case)"; }
   echo "ok NaN ($case): stopped at step 12, the last good state (step 11) checkpointed, restart equal"
 done
+# d = 2 with many directions: the sorts re-sort from the previous direction's order (the angular
+# sweep), which must report the NaN as the full sorts do
+WOWFLOW_FAULT=nan_at_step:4 mpirun_n 1 "$WOWFLOW" "$SRCDIR/input/rings.deck" -P run.dir=nan_rings -P run.steps=8 > nan.txt 2>&1 &&
+  fail "the NaN run succeeded (rings)"
+grep -q "each sort from the previous direction's order" nan.txt || { cat nan.txt; fail "the rings run did not use the angular sweep"; }
+grep -q "wowflow: error: step 4: F or its gradient is not finite" nan.txt || { cat nan.txt; fail "no clear message for the NaN (rings)"; }
+echo "ok NaN (rings, angular sweep): stopped at step 4"
 mpirun_n 1 "$WOWFLOW" "$SRCDIR/input/rings.deck" -P run.dir=grow -P step.rule=euler -P step.lr=3 -P run.steps=60 -P output.every=1 > grow.txt 2>&1 ||
   { cat grow.txt; fail "growth run"; }
 grep -q "warning: F has grown over the last 5 progress lines .*: step.lr = 3 may be too large" grow.txt || { grep step grow.txt | tail; fail "no warning about a growing F"; }
