@@ -412,11 +412,80 @@ SORT1D_AVX512 static inline __attribute__((always_inline)) int sort1d_rank_avx51
   return 0;
 }
 
+#define SORT1D_RESORT_ROUNDS 4 /* rounds of sort1d_resort's insertion pass before one that re-marks as it goes */
+
+/* The value at r moved down to its place in (sorted, perm) below it; the places it moved. */
+static inline size_t sort1d_insert_at(double *sorted, int *perm, size_t r)
+{
+  const double x = sorted[r];
+  const int i = perm[r];
+  size_t q = r;
+  while (q > 0 && (sorted[q - 1] > x || (sorted[q - 1] == x && perm[q - 1] > i))) {
+    sorted[q] = sorted[q - 1];
+    perm[q] = perm[q - 1];
+    q--;
+  }
+  sorted[q] = x;
+  perm[q] = i;
+  return r - q;
+}
+
+/* One insertion pass over the marked positions of (sorted, perm) that marks the position after
+ * each move as it goes (its predecessor changed): sorted whatever the start; 1 past max_moves
+ * (moves already made counted).  Out of line: sort1d_resort needs it only for far starts. */
+static __attribute__((noinline, cold)) int sort1d_insert_remarking(double *sorted, int *perm, size_t n, uint64_t *mark, size_t moves,
+                                                                   size_t max_moves)
+{
+  for (size_t w = 0; w <= (n - 1) / 64; w++)
+    for (uint64_t m = mark[w]; m;) {
+      const size_t r = 64 * w + (size_t)__builtin_ctzll(m);
+      m &= m - 1;
+      const size_t k = sort1d_insert_at(sorted, perm, r);
+      moves += k;
+      if (moves > max_moves) return 1;
+      if (k > 0 && r + 1 < n) {
+        if ((r + 1) / 64 == w) m |= 1ull << ((r + 1) % 64);
+        else mark[w + 1] |= 1;
+      }
+    }
+  return 0;
+}
+
+/* mark: the positions r (bits) where (sorted, perm)[r - 1] comes after [r] (value, then index);
+ * nonzero if any. */
+SORT1D_AVX512 static inline __attribute__((always_inline)) int sort1d_descents(const double *sorted, const int *perm, size_t n, uint64_t *mark)
+{
+  __m512d pv = _mm512_set1_pd(-HUGE_VAL);
+  __m256i pp = _mm256_set1_epi32(-1);
+  uint64_t any = 0, word = 0;
+  for (size_t b = 0; b < n; b += 8) {
+    const __mmask8 in = (__mmask8)(n - b >= 8 ? 0xFF : (1u << (n - b)) - 1);
+    const __m512d cur = _mm512_maskz_loadu_pd(in, sorted + b);
+    const __m256i cp = _mm256_maskz_loadu_epi32(in, perm + b);
+    const __m512d sv = _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(cur), _mm512_castpd_si512(pv), 7));
+    const __m256i sp = _mm256_alignr_epi32(cp, pp, 7);
+    const __mmask8 d = (__mmask8)(in & (_mm512_cmp_pd_mask(sv, cur, _CMP_GT_OQ)
+                                        | (_mm512_cmp_pd_mask(sv, cur, _CMP_EQ_OQ) & _mm256_cmpgt_epi32_mask(sp, cp))));
+    word |= (uint64_t)d << (b % 64);
+    if ((b + 8) % 64 == 0 || b + 8 >= n) {
+      mark[b / 64] = word;
+      any |= word;
+      word = 0;
+    }
+    pv = cur;
+    pp = cp;
+  }
+  return any != 0;
+}
+
 /* sort1d_resort on AVX-512: the start order copied into perm (reversed by lane permutes) and the
  * values gathered in it, 8 at a time; each block compared with itself shifted by one lane (valignq,
  * from registers: reloading what was just stored would stall the store forwarding) marks the
- * positions that may be out of order (>=: ties are checked by index).  Then an insertion pass
- * visits only the marked positions (and the one after each move, whose predecessor changed). */
+ * positions that may be out of order (>=: ties are checked by index).  Then insertion passes
+ * visit only the marked positions, in rounds: a move may put the position after it out of order,
+ * which the next round visits after sort1d_descents has marked it (re-marking it within the
+ * round made each visit wait on the one before: 6-9 % slower per re-sort, micro-benchmark).
+ * After SORT1D_RESORT_ROUNDS rounds (a far start) one pass that re-marks as it goes finishes. */
 SORT1D_AVX512 static int sort1d_resort_avx512(const double *v, size_t n, const int *start, int reversed, double *sorted, int *perm,
                                               size_t max_moves)
 {
@@ -445,29 +514,14 @@ SORT1D_AVX512 static int sort1d_resort_avx512(const double *v, size_t n, const i
   }
   if (nan) return -1;
   size_t moves = 0;
-  for (size_t w = 0; w <= (n - 1) / 64; w++)
-    for (uint64_t m = mark[w]; m;) {
-      const size_t r = 64 * w + (size_t)__builtin_ctzll(m);
-      m &= m - 1;
-      const double x = sorted[r];
-      const int i = perm[r];
-      if (!(sorted[r - 1] > x || (sorted[r - 1] == x && perm[r - 1] > i))) continue;
-      size_t q = r;
-      while (q > 0 && (sorted[q - 1] > x || (sorted[q - 1] == x && perm[q - 1] > i))) {
-        sorted[q] = sorted[q - 1];
-        perm[q] = perm[q - 1];
-        q--;
-      }
-      sorted[q] = x;
-      perm[q] = i;
-      moves += r - q;
-      if (moves > max_moves) return 1;
-      if (r + 1 < n) { /* its predecessor changed */
-        if ((r + 1) / 64 == w) m |= 1ull << ((r + 1) % 64);
-        else mark[w + 1] |= 1;
-      }
-    }
-  return 0;
+  for (int round = 0; round < SORT1D_RESORT_ROUNDS; round++) {
+    const size_t before = moves;
+    for (size_t w = 0; w <= (n - 1) / 64; w++)
+      for (uint64_t m = mark[w]; m; m &= m - 1) moves += sort1d_insert_at(sorted, perm, 64 * w + (size_t)__builtin_ctzll(m));
+    if (moves > max_moves) return 1; /* once per round: checked per move, the pass took 15 % longer */
+    if (moves == before || !sort1d_descents(sorted, perm, n, mark)) return 0; /* nothing moved, or nothing out of order */
+  }
+  return sort1d_insert_remarking(sorted, perm, n, mark, moves, max_moves); /* still out of order: a far start */
 }
 
 SORT1D_AVX512 static int sort1d_rank_avx512_double(const double *v, size_t n, double *sorted, int *perm)

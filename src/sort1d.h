@@ -37,7 +37,9 @@ int sort1d_float(const float *v, size_t n, double *sorted, int *perm, struct sor
  * and perm must not overlap); where it is nearly right, an insertion pass over the few
  * out-of-order positions gives sort1d's output at a fraction of its cost.  Returns 0 (sorted and
  * perm: sort1d's result), -1 on NaN (perm then a permutation), or 1 when more than max_moves
- * element moves were needed or the CPU lacks AVX-512 (outputs unspecified: call sort1d). */
+ * element moves were needed (counted after each round of the pass: a far start may cost one pass
+ * over its out-of-order positions first) or the CPU lacks AVX-512 (outputs unspecified: call
+ * sort1d). */
 int sort1d_resort(const double *v, size_t n, const int *start, int reversed, double *sorted, int *perm, size_t max_moves);
 /* The algorithms, exposed for the tests: sort1d_rank takes n <= sort1d_rank_max() (this CPU's
  * limit), sort1d_rank_portable n <= SORT1D_PORTABLE_MAX. */
