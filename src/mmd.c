@@ -99,7 +99,7 @@ static void mmd_alloc(struct mmd *m)
   m->perm = WOW_NEW(int, (size_t)m->Lb * (size_t)m->ns + (size_t)m->nmax, "sort permutations");
   m->S = WOW_ZNEW(double, nown * (size_t)cl->nc, "SW row sums");
   if (m->set.want_sw2 && m->set.kernel.p == 1) m->S2 = WOW_ZNEW(double, nown * (size_t)cl->nc, "SW2 row sums");
-  if (!m->set.single) m->A = WOW_NEW(double, (size_t)m->Lb * (size_t)m->ns + 1, "displacement sums"); /* single: Af */
+  if (!m->set.single && !thin) m->A = WOW_NEW(double, (size_t)m->Lb * (size_t)m->ns + 1, "displacement sums"); /* single: Af; thin: A_row */
   m->acc = WOW_NEW(double, (size_t)m->nmax, "displacement row");
   if (m->set.estimator == MMD_QUANTILE) {
     m->knots = WOW_NEW(double, (size_t)cl->nc * (size_t)m->Lb * Q, "quantile knots");
@@ -125,6 +125,7 @@ static void mmd_alloc(struct mmd *m)
     m->slice = WOW_NEW(double, (size_t)m->nmax + 1, "projections of one class and direction");
     m->thin = WOW_NEW(double, d * (size_t)(m->ns + m->ntb) + 1, "transposed rows (small d)");
     m->thin_grad = WOW_NEW(double, d * (size_t)m->ns + 1, "transposed gradient (small d)");
+    m->A_row = WOW_NEW(double, (size_t)m->nmax + 1, "displacement sums of one class and direction");
   }
   m->req = WOW_NEW(MPI_Request, (size_t)(m->s1 - m->j0) + 1, "gradient requests");
   mmd_alloc_shares(m);
@@ -169,7 +170,7 @@ void mmd_free(struct mmd *m)
   free(m->soff); free(m->col); free(m->gcount); free(m->gdispl); free(m->theta); free(m->proj); free(m->sorted);
   free(m->knots); free(m->levels); free(m->ybatch); free(m->S); free(m->S2); free(m->A); free(m->acc);
   free(m->dq); free(m->perm); free(m->subset_work); free(m->subset);
-  free(m->thin); free(m->thin_grad); free(m->G); free(m->norm2); free(m->W); free(m->Asorted); free(m->near); free(m->E); free(m->Yg);
+  free(m->thin); free(m->thin_grad); free(m->A_row); free(m->G); free(m->norm2); free(m->W); free(m->Asorted); free(m->near); free(m->E); free(m->Yg);
   qgrid_free(&m->qg);
   free(m->req); free(m->shcount); free(m->shdispl); free(m->shwork);
   free(m->thetaf); free(m->xf); free(m->yf); free(m->projf); free(m->Af); free(m->gradf); free(m->slice);
@@ -495,11 +496,21 @@ static double mmd_local_F(const struct mmd *m)
 }
 
 /* Class c's displacement sums on direction l (acc, its atoms in sorted order) un-sorted into row l
- * of A, or of its float copy Af in single precision (where the gradient is an sgemm on Af). */
+ * of A, or of its float copy Af in single precision (where the gradient is an sgemm on Af).  Small
+ * d in double: un-sorted into one row (A_row) and added to the transposed gradient at once,
+ * gt[t][i] += theta[l][t] A[l][i] (mmd_gradient_rows' sums, in the same order of l), while the row
+ * is in L1: the Lb x ns array went out to L2 and L3 and came back. */
 static void mmd_unsort(struct mmd *m, int c, long l, const double *acc)
 {
   const int *perm = mmd_perm(m, c, l);
   const long n = m->cl->size[c];
+  if (m->thin) {
+    const size_t d = m->cl->d;
+    for (long r = 0; r < n; r++) m->A_row[perm[r]] = acc[r];
+    for (size_t t = 0; t < d; t++)
+      gram_axpy(m->theta[(size_t)l * d + t], m->A_row, n, m->thin_grad + t * (size_t)m->ns + (size_t)m->col[c]);
+    return;
+  }
   const size_t at = (size_t)l * (size_t)m->ns + (size_t)m->col[c];
   if (m->set.single)
     for (long r = 0; r < n; r++) m->Af[at + (size_t)perm[r]] = (float)acc[r];
@@ -581,6 +592,7 @@ static void mmd_displacements_gram(struct mmd *m)
 /* Pass 2: displacement sums of own source classes, un-sorted into A (Lb x ns; Af in single precision). */
 static void mmd_displacements(struct mmd *m)
 {
+  if (m->thin) memset(m->thin_grad, 0, m->cl->d * (size_t)m->ns * sizeof *m->thin_grad); /* mmd_unsort adds to it */
   if (m->gram) { mmd_displacements_gram(m); return; }
   const struct wow_clouds *cl = m->cl;
   const struct kernel *K = &m->set.kernel;
@@ -614,16 +626,10 @@ static void mmd_gradient_rows(struct mmd *m, long r0, long nr, double *grad)
     convert_to_double(m->gradf + (size_t)r0 * d, (size_t)nr * (size_t)d, grad + (size_t)r0 * d);
     return;
   }
-  if (m->thin) { /* d <= MMD_THIN: gt[t][i] = sum_l A[l][i] theta[l][t], vectorised over the rows */
-    double *gt = m->thin_grad;
-    for (size_t i = 0; i < (size_t)nr * (size_t)d; i++) gt[i] = 0.0;
-    for (long l = 0; l < Lb; l++) {
-      const double *a = m->A + (size_t)l * (size_t)ns + (size_t)r0, *th = m->theta + (size_t)l * (size_t)d;
-      for (int t = 0; t < d; t++) gram_axpy(th[t], a, nr, gt + (size_t)t * (size_t)nr);
-    }
-    const double scale = 1.0 / (double)m->set.L;
-    for (long i = 0; i < nr; i++)
-      for (int t = 0; t < d; t++) grad[(size_t)(r0 + i) * (size_t)d + (size_t)t] = scale * gt[(size_t)t * (size_t)nr + (size_t)i];
+  if (m->thin) { /* d <= MMD_THIN: gt[t][i] = sum_l A[l][i] theta[l][t], summed by mmd_unsort */
+    const double scale = 1.0 / (double)m->set.L, *gt = m->thin_grad;
+    for (long i = r0; i < r0 + nr; i++)
+      for (int t = 0; t < d; t++) grad[(size_t)i * (size_t)d + (size_t)t] = scale * gt[(size_t)t * (size_t)ns + (size_t)i];
     return;
   }
   cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nr, d, Lb, 1.0 / (double)m->set.L, m->A + r0, ns, m->theta, d, 0.0,

@@ -68,6 +68,7 @@ struct mmd {
   int *gcount, *gdispl; /* Pc: allgather counts and displacements along class_comm */
   double *slice;            /* small d: one (class, direction) of projections */
   double *thin, *thin_grad; /* small d: transposed rows (d x rows), and gradient (d x ns): loops, not dgemm */
+  double *A_row;            /* small d: one class's displacement sums on one direction, un-sorted (instead of A) */
   double *theta, *proj, *sorted, *knots, *levels, *ybatch, *S, *S2, *A, *acc, *dq;
   int *perm, *subset_work, *subset;
   int gram;                 /* exact W2: pairwise transports as GEMMs (classes of different sizes: on qg) */
