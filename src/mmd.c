@@ -589,7 +589,8 @@ static void mmd_displacements_gram(struct mmd *m)
   }
 }
 
-/* Pass 2: displacement sums of own source classes, un-sorted into A (Lb x ns; Af in single precision). */
+/* Pass 2: displacement sums of own source classes, un-sorted into A (Lb x ns; Af in single precision;
+ * small d: straight into the transposed gradient, mmd_unsort). */
 static void mmd_displacements(struct mmd *m)
 {
   if (m->thin) memset(m->thin_grad, 0, m->cl->d * (size_t)m->ns * sizeof *m->thin_grad); /* mmd_unsort adds to it */
