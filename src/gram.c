@@ -175,6 +175,25 @@ WOW_CLONES_FMA static void gram_combine_row(const double *w, int nrows, const do
   }
 }
 
+WOW_CLONES_FMA void gram_project2(const double *theta, int nd, const double *S, long ldS, long n, double *out)
+{
+  long i = 0;
+  for (; i + 8 <= n; i += 8) { /* each block of points loaded once for all nd directions */
+    gram_v8 xv, yv;
+    GRAM_LOAD8(xv, S + i);
+    GRAM_LOAD8(yv, S + ldS + i);
+    for (int q = 0; q < nd; q++) {
+      gram_v8 a = { 0 };
+      a += theta[2 * q] * xv;
+      a += theta[2 * q + 1] * yv;
+      GRAM_STORE8(out + (size_t)q * (size_t)n + (size_t)i, a);
+    }
+  }
+  if (i < n) /* the last few points by gram_combine's own loop: its AVX-512 clone multiplies, then
+              * adds there (no FMA: checked against a block of this one, which differed) */
+    for (int q = 0; q < nd; q++) gram_combine_row(theta + 2 * q, 2, S + i, ldS, n - i, out + (size_t)q * (size_t)n + (size_t)i);
+}
+
 void gram_combine(const double *W, int nw, const double *S, long ldS, int nrows, long K, double *Y)
 {
   if (nrows > GRAM_FEW) {

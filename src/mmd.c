@@ -337,7 +337,7 @@ static int mmd_sort_angular(struct mmd *m)
       /* targets keep no order: two scratch orders in turn */
       int *perm = j < m->cl->C ? mmd_perm(m, j, l) : m->order_state + (size_t)(q % 2) * (size_t)m->nmax;
       if (q % MMD_SORT_TILE == 0) /* the next few directions' projections in one call (each row as mmd_project_thin's) */
-        gram_combine(m->dir_theta + 2 * q, (int)mmd_min(MMD_SORT_TILE, Lb - q), m->thin + m->col[j], ld, 2, (long)n, m->dir_proj);
+        gram_project2(m->dir_theta + 2 * q, (int)mmd_min(MMD_SORT_TILE, Lb - q), m->thin + m->col[j], ld, (long)n, m->dir_proj);
       const double *v = m->dir_proj + (size_t)(q % MMD_SORT_TILE) * n;
       int rc = 1;
       if (before) rc = sort1d_resort(v, n, before, m->dir_flip[l] != m->dir_flip[m->dir_order[q - 1]], out, perm, n);

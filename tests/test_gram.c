@@ -61,6 +61,16 @@ static void check_size(int nrows, long K)
       for (int k = 0; k < nrows; k++) { ref += W[c * nrows + k] * S[k * K + t]; mag += fabs(W[c * nrows + k] * S[k * K + t]); }
       assert_true(fabs(Y[c * K + t] - ref) <= 1e-14 * mag);
     }
+  /* two rows on several directions at once (the d = 2 sweep's projections): gram_combine's bits */
+  if (nrows == 2)
+    for (int nd = 1; nd <= 9; nd += 4) {
+      double *th = malloc(2 * (size_t)nd * sizeof *th), *Yc = malloc((size_t)nd * (size_t)K * sizeof *Yc), *Yp = malloc((size_t)nd * (size_t)K * sizeof *Yp);
+      for (int q = 0; q < 2 * nd; q++) th[q] = W[q % nw] * (q % 3 ? 1.0 : -0.75) + 1e-3 * q;
+      gram_combine(th, nd, S, K, 2, K, Yc);
+      gram_project2(th, nd, S, K, K, Yp);
+      assert_memory_equal(Yp, Yc, (size_t)nd * (size_t)K * sizeof *Yp);
+      free(th); free(Yc); free(Yp);
+    }
   /* a window of columns [t0, t0 + kw) (the displacement sums, block of directions by block) */
   const long t0 = K / 3, kw = K - t0 > 1 ? (K - t0) / 2 + 1 : K - t0;
   double *Yw = malloc((size_t)nw * (size_t)kw * sizeof *Yw);
