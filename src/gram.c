@@ -14,7 +14,6 @@ typedef double gram_v8 __attribute__((vector_size(64)));
 #define GRAM_LOAD8(v, p) memcpy(&(v), (p), sizeof(gram_v8))
 #define GRAM_STORE8(p, v) memcpy((p), &(v), sizeof(gram_v8))
 
-
 /* <a, b> over n entries: four independent chains of eight lanes (one chain would wait on the
  * adder's latency), then a fixed pairwise reduction, then the tail. */
 WOW_CLONES_FMA static double gram_dot(const double *a, const double *b, long n)

@@ -65,7 +65,7 @@ static void check_size(int nrows, long K)
   if (nrows == 2)
     for (int nd = 1; nd <= 9; nd += 4) {
       double *th = malloc(2 * (size_t)nd * sizeof *th), *Yc = malloc((size_t)nd * (size_t)K * sizeof *Yc), *Yp = malloc((size_t)nd * (size_t)K * sizeof *Yp);
-      for (int q = 0; q < 2 * nd; q++) th[q] = W[q % nw] * (q % 3 ? 1.0 : -0.75) + 1e-3 * q;
+      for (int q = 0; q < 2 * nd; q++) th[q] = val(5 * q + 11);
       gram_combine(th, nd, S, K, 2, K, Yc);
       gram_project2(th, nd, S, K, K, Yp);
       assert_memory_equal(Yp, Yc, (size_t)nd * (size_t)K * sizeof *Yp);
