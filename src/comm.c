@@ -19,6 +19,18 @@ static void comm_check_rc(int rc, const char *what)
   wow_fail("MPI error in %s: %s", what, msg);
 }
 
+void comm_init(int *argc, char ***argv)
+{
+  /* Open MPI's MPI-IO (OMPIO) opens every file with its shared-file-pointer component "sm", which
+   * keeps a named semaphore, /dev/shm/sem.OMPIO_<file name>, locked while a rank is inside it.  A
+   * rank killed there (kill -9, a job's time limit) leaves it locked, and every later open of a
+   * file of that name on the node hangs: the restart's checkpoint of the same step, another run's
+   * (reproduced). wowflow never uses shared file pointers: that component is switched off, unless
+   * the user has set the parameter. Other MPIs ignore the variable. */
+  setenv("OMPI_MCA_sharedfp", "^sm", 0);
+  MPI_Init(argc, argv);
+}
+
 static int comm_mpi_up(void)
 {
   int up = 0, down = 0;

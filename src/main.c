@@ -26,7 +26,7 @@ static int main_run(const struct cli *c, MPI_Comm world)
 
 int main(int argc, char **argv)
 {
-  MPI_Init(&argc, &argv);
+  comm_init(&argc, &argv);
   MPI_Comm world = MPI_COMM_WORLD;
   comm_set_error_handler(world);
   h5io_quiet();

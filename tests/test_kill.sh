@@ -52,3 +52,18 @@ while kill -0 $pid 2>/dev/null; do i=$((i + 1)); [ $i -lt 300 ] || { signal_run 
 wait $pid && fail "rankdead: the job reported success"
 mpirun_n 2 "$WOWFLOW" "$D" -P run.dir=rankdead -P run.steps=40 --restart latest > rankdead.2.txt 2>&1 || { cat rankdead.2.txt; fail "rankdead: restart"; }
 echo "ok a rank killed mid-run: the job ended in $((i / 10)) s, the restart works"
+
+# a writer killed inside Open MPI's MPI-IO "sm" shared-file-pointer component leaves its named
+# semaphore (/dev/shm/sem.OMPIO_<file name>) locked: a later run writing a file of that name must
+# not hang (wowflow switches that component off; comm_init)
+sem=/dev/shm/sem.OMPIO_stale_sem.h5.tmp
+trap 'rm -f "$sem"' EXIT
+"$PYTHON3" -c "import _multiprocessing; _multiprocessing.SemLock(1, 0, 1, '/OMPIO_stale_sem.h5.tmp', False)" || fail "staleness: could not create a locked semaphore"
+[ -e "$sem" ] || fail "staleness: no $sem"
+mpirun_n 2 "$WOWFLOW" "$D" -P run.dir=stale -P run.steps=6 -P output.file=stale_sem.h5 > stale.txt 2>&1 &
+pid=$!
+i=0
+while kill -0 $pid 2>/dev/null; do i=$((i + 1)); [ $i -lt 600 ] || { signal_run KILL stale; fail "staleness: the run hung on the stale semaphore"; }; sleep 0.1; done
+wait $pid || { cat stale.txt; fail "staleness: the run failed"; }
+[ -s stale/stale_sem.h5 ] || fail "staleness: no output"
+echo "ok a stale locked OMPIO semaphore of the output's name: the run ends and writes it"
