@@ -25,9 +25,10 @@ void comm_init(int *argc, char ***argv)
    * keeps a named semaphore, /dev/shm/sem.OMPIO_<file name>, locked while a rank is inside it.  A
    * rank killed there (kill -9, a job's time limit) leaves it locked, and every later open of a
    * file of that name on the node hangs: the restart's checkpoint of the same step, another run's
-   * (reproduced). wowflow never uses shared file pointers: that component is switched off, unless
-   * the user has set the parameter. Other MPIs ignore the variable. */
-  setenv("OMPI_MCA_sharedfp", "^sm", 0);
+   * (reproduced). wowflow never uses shared file pointers: "individual" is named instead, unless
+   * the user has set the parameter ("lockedfile", the next choice, creates a lock file beside the
+   * checkpoint at each open, and hung on a full disk). Other MPIs ignore the variable. */
+  setenv("OMPI_MCA_sharedfp", "individual", 0);
   MPI_Init(argc, argv);
 }
 

@@ -31,9 +31,9 @@ void comm_check_all(MPI_Comm comm, const char *local_msg);
 /* Collective: 1 on every rank when every rank passes ok != 0. */
 int comm_all_ok(MPI_Comm comm, int ok);
 
-/* MPI_Init, with Open MPI's MPI-IO told not to use its "sm" shared-file-pointer component (a
- * killed writer leaves it locked, and later opens of files of that name hang), unless
- * OMPI_MCA_sharedfp is set. */
+/* MPI_Init, with Open MPI's MPI-IO told to use its "individual" shared-file-pointer component,
+ * unless OMPI_MCA_sharedfp is set: "sm" leaves a locked semaphore when a writer is killed, and
+ * later opens of files of that name hang; "lockedfile" hung on a full disk. */
 void comm_init(int *argc, char ***argv);
 void comm_set_error_handler(MPI_Comm comm);
 int comm_rank(MPI_Comm comm);
