@@ -16,6 +16,7 @@
 #define MMD_THIN 4 /* d up to this: projections and gradient by loops, not dgemm (mmd_project_thin) */
 #define MMD_SORT_TILE 8 /* directions per tile of the sorts (mmd_sort, mmd_sort_angular) */
 #define MMD_ANGULAR_DIRS 2 /* d = 2 with at least this many own directions per point of the largest cloud: mmd_sort_angular */
+#define MMD_SWEEP_BYTES 64e6 /* mmd_sort_angular: the target clouds' flip events only up to this much memory per rank */
 #define MMD_DISP_TILE 16 /* directions per block of the displacement product (mmd_displacements_gram) */
 
 static long mmd_min(long a, long b) { return a < b ? a : b; }
@@ -73,6 +74,22 @@ static void mmd_alloc_shares(struct mmd *m)
   m->share0 = m->ns * m->grid->pl / Pl;
   m->share1 = m->ns * (m->grid->pl + 1) / Pl;
   m->shwork = WOW_NEW(double, (size_t)(m->share1 - m->share0) * m->cl->d + 1, "gradient share");
+}
+
+/* Angular sweep with targets that do not move (no minibatches): their flip events (sweep2d), if
+ * every own target cloud has at most SWEEP2D_NMAX points and they fit MMD_SWEEP_BYTES. */
+static void mmd_alloc_sweeps(struct mmd *m)
+{
+  const struct wow_clouds *cl = m->cl;
+  if (m->ntb < m->nt || m->nt == 0) return;
+  double bytes = 0;
+  for (int j = m->t0; j < m->j1; j++) {
+    if (cl->size[j] > SWEEP2D_NMAX) return;
+    bytes += sweep2d_bytes(cl->size[j]);
+  }
+  if (bytes > MMD_SWEEP_BYTES) return;
+  m->tsweep = WOW_NEW(struct sweep2d, m->j1 - m->t0, "target sweeps");
+  for (int j = m->t0; j < m->j1; j++) sweep2d_init(&m->tsweep[j - m->t0], cl->size[j]);
 }
 
 static void mmd_alloc(struct mmd *m)
@@ -138,6 +155,7 @@ static void mmd_alloc(struct mmd *m)
     m->dir_theta = WOW_NEW(double, 2 * (size_t)m->Lb, "directions by angle");
     m->dir_proj = WOW_NEW(double, MMD_SORT_TILE * (size_t)m->nmax, "projections on a few directions");
     sort1d_work_init(&m->dir_sw, (size_t)m->Lb);
+    mmd_alloc_sweeps(m);
   }
   mmd_alloc_gram(m);
 }
@@ -177,6 +195,8 @@ void mmd_free(struct mmd *m)
   sort1d_work_free(&m->sw);
   sort1d_work_free(&m->dir_sw);
   free(m->dir_order); free(m->dir_key); free(m->dir_flip); free(m->order_state); free(m->dir_theta); free(m->dir_proj);
+  for (int j = m->t0; m->tsweep && j < m->j1; j++) sweep2d_free(&m->tsweep[j - m->t0]);
+  free(m->tsweep);
   memset(m, 0, sizeof *m);
 }
 
@@ -316,23 +336,27 @@ static void mmd_gram_tile(struct mmd *m, long l0, long l1)
  * in the same order: the same bits. */
 static int mmd_sort_angular(struct mmd *m)
 {
-  const long Lb = m->Lb;
+  const long Lb = m->Lb, ld = m->ns + m->ntb;
   int bad = 0;
   for (long l = 0; l < Lb; l++) { /* a pseudo-angle in [0, 2), monotone in the angle mod pi */
-    const double *t = m->theta + 2 * l;
-    const int flip = t[1] < 0 || (t[1] == 0 && t[0] < 0);
-    const double x = flip ? -t[0] : t[0], y = flip ? -t[1] : t[1];
-    m->dir_key[l] = 1.0 - x / (fabs(x) + y);
+    int flip;
+    m->dir_key[l] = sweep2d_key(m->theta[2 * l], m->theta[2 * l + 1], &flip);
     m->dir_flip[l] = (unsigned char)flip;
   }
   sort1d(m->dir_key, (size_t)Lb, m->dir_key + Lb, m->dir_order, &m->dir_sw);
+  const double *key = m->dir_key + Lb; /* the q-th direction's */
   for (long q = 0; q < Lb; q++) memcpy(m->dir_theta + 2 * q, m->theta + 2 * (long)m->dir_order[q], 2 * sizeof(double));
-  const long ld = m->ns + m->ntb;
+  if (m->tsweep && !m->tsweep_tried && m->y_ready) { /* the targets' flip events, once */
+    for (int j = m->t0; j < m->j1; j++) sweep2d_build(&m->tsweep[j - m->t0], m->thin + m->col[j], m->thin + ld + m->col[j]);
+    m->tsweep_tried = 1;
+  }
   for (int j = m->j0; j < m->j1; j++) {
     const size_t n = (size_t)m->cl->bsize[j];
-    const int *before = NULL; /* the order on the previous direction */
+    const struct sweep2d *sweep = j >= m->t0 && m->tsweep && m->tsweep[j - m->t0].built ? &m->tsweep[j - m->t0] : NULL;
+    int *before = NULL; /* the order on the previous direction (a source's is kept: only read) */
+    long e = 0;         /* sweep: the next flip event */
     for (long q = 0; q < Lb; q++) {
-      const long l = m->dir_order[q];
+      const long l = m->dir_order[q], lp = q > 0 ? m->dir_order[q - 1] : l;
       double *out = m->sorted + m->soff[j] + l * (long)n;
       /* targets keep no order: two scratch orders in turn */
       int *perm = j < m->cl->C ? mmd_perm(m, j, l) : m->order_state + (size_t)(q % 2) * (size_t)m->nmax;
@@ -340,8 +364,10 @@ static int mmd_sort_angular(struct mmd *m)
         gram_project2(m->dir_theta + 2 * q, (int)mmd_min(MMD_SORT_TILE, Lb - q), m->thin + m->col[j], ld, (long)n, m->dir_proj);
       const double *v = m->dir_proj + (size_t)(q % MMD_SORT_TILE) * n;
       int rc = 1;
-      if (before) rc = sort1d_resort(v, n, before, m->dir_flip[l] != m->dir_flip[m->dir_order[q - 1]], out, perm, n);
+      if (before && sweep) sweep2d_advance(sweep, &e, key[q], before, m->dir_flip[lp]); /* the flips since: the answer, nearly always */
+      if (before) rc = sort1d_resort(v, n, before, m->dir_flip[l] != m->dir_flip[lp], out, perm, n);
       if (rc == 1) rc = sort1d(v, n, out, perm, &m->sw);
+      if (sweep && q == 0) e = sweep2d_first(sweep, key[0]);
       bad |= rc != 0;
       before = perm;
     }
@@ -762,7 +788,8 @@ void mmd_describe(const struct mmd *m, char *buf, size_t len)
   if (m->shcount) snprintf(shares, sizeof shares, "; particles updated in %d shares (gradient reduce-scattered)", m->grid->Pl);
   snprintf(buf, len, "pairwise transports: %s; projections and gradient: %s%s%s", form,
            m->set.single ? "sgemm" : m->thin ? "loops (d <= 4)" : "dgemm",
-           m->dir_order ? "; each sort from the previous direction's order (d = 2, directions by angle)" : "", shares);
+           !m->dir_order ? "" : m->tsweep ? "; each sort from the previous direction's order (d = 2, directions by angle; the targets' advanced by their flip events)"
+                                          : "; each sort from the previous direction's order (d = 2, directions by angle)", shares);
 }
 
 void mmd_stat_matrix(const struct mmd *m, int sw2, double *out)

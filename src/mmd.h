@@ -5,7 +5,8 @@
  * block (sources first, then targets); every rank gets F and the gradient of its own source rows.
  * Per step: directions (a pure function of (seed, step, l), or a fixed table), projections by
  * dgemm (d <= 4: computed in the sorts), sorts (d = 2 with many directions: taken by angle, each
- * from the previous direction's order), allgather of sorted projections along class_comm,
+ * from the previous direction's order; a target cloud's advanced first by its flip events, sweep2d,
+ * built on the first step as the targets do not move), allgather of sorted projections along class_comm,
  * row sums of the 1D costs (W2: a Gram product, summed in the sorts tile by tile when this rank
  * holds every class of one size, on the merged quantile grid when class sizes differ, or on the
  * quantile estimator's levels), allreduce along dir_comm, kernel weights,
@@ -22,6 +23,7 @@
 #include "layout.h"
 #include "qgrid.h"
 #include "sort1d.h"
+#include "sweep2d.h"
 #include "timer.h"
 
 #include <stddef.h>
@@ -83,6 +85,9 @@ struct mmd {
   double *dir_key;          /* Lb pseudo-angles, then Lb sorted */
   unsigned char *dir_flip;  /* Lb: the direction points into the lower half plane */
   int *order_state;         /* a target cloud's orders on the last two directions of the angular sweep (2 nmax) */
+  struct sweep2d *tsweep;   /* angular sweep, targets that do not move: each own target cloud's flip events (built on the
+                             * first step), the start of its re-sorts; NULL where they would take too much memory */
+  int tsweep_tried;         /* the events were built (or failed on a non-finite target) */
   double *dir_theta;        /* the own directions in that order (Lb x 2) */
   double *dir_proj;         /* a cloud's projections on MMD_SORT_TILE directions of the sweep */
   struct sort1d_work dir_sw;

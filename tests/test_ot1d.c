@@ -1,8 +1,10 @@
 /* test_ot1d.c -- 1D transport against brute force (n != m, ties), displacements against central
- * finite differences (exact W2, W1 and the quantile estimator), and the two sorts. */
+ * finite differences (exact W2, W1 and the quantile estimator), the sorts and re-sorts, and the
+ * sweep of a fixed planar cloud's orders (sweep2d). */
 #include <config.h>
 #include "ot1d.h"
 #include "sort1d.h"
+#include "sweep2d.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -313,11 +315,99 @@ static void test_sorts(void **state)
   sort1d_work_free(&w);
 }
 
+/* A planar cloud of kind k: 0 uniform in a square, 1 a regular ring (mirror pairs share x, many
+ * chords parallel), 2 a 9 x 9 grid (collinear points, equal x and y), 3 every point twice. */
+static void sweep_cloud(int kind, int n, unsigned *seed, double *x, double *y)
+{
+  for (int i = 0; i < n; i++) {
+    const double a = 6.283185307179586 * i / n;
+    switch (kind) {
+    case 0: x[i] = urand(seed) - 0.5; y[i] = urand(seed) - 0.5; break;
+    case 1: x[i] = 0.3 * cos(a) + 0.75; y[i] = 0.3 * sin(a); break;
+    case 2: x[i] = 0.1 * (i % 9); y[i] = 0.1 * (i / 9); break;
+    default: x[i] = (i % 2) ? x[i - 1] : urand(seed); y[i] = (i % 2) ? y[i - 1] : urand(seed); break;
+    }
+  }
+}
+
+/* One sweep as mmd_sort_angular runs it: L directions by key (random, plus the four axis ones),
+ * the first sorted, each next re-sorted from the previous order advanced by the flip events.
+ * Every output is sort1d's, bit for bit; returns the share of directions whose advanced start
+ * already was sort1d's order. */
+static double check_sweep(const double *x, const double *y, int n, int L, unsigned *seed)
+{
+  double *tx = malloc((size_t)L * sizeof *tx), *ty = malloc((size_t)L * sizeof *ty), *key = malloc(2 * (size_t)L * sizeof *key);
+  double *v = malloc((size_t)n * sizeof *v), *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
+  int *flip = malloc((size_t)L * sizeof *flip), *ord = malloc((size_t)L * sizeof *ord);
+  int *pa = malloc((size_t)n * sizeof *pa), *st[2] = { malloc((size_t)n * sizeof(int)), malloc((size_t)n * sizeof(int)) };
+  struct sort1d_work w;
+  sort1d_work_init(&w, (size_t)(L > n ? L : n));
+  for (int l = 0; l < L; l++) {
+    const double t = l < 4 ? 1.5707963267948966 * l : 6.283185307179586 * urand(seed);
+    tx[l] = l < 4 ? (double)((l + 1) % 2 * (1 - l)) : cos(t); /* (1, 0), (0, 1), (-1, 0), (0, -1) exactly */
+    ty[l] = l < 4 ? (double)(l % 2 * (2 - l)) : sin(t);
+    key[l] = sweep2d_key(tx[l], ty[l], &flip[l]);
+  }
+  assert_int_equal(sort1d(key, (size_t)L, key + L, ord, &w), 0);
+  struct sweep2d s;
+  sweep2d_init(&s, n);
+  assert_int_equal(sweep2d_build(&s, x, y), 0);
+  assert_int_equal(s.built, 1);
+  long e = 0, exact = 0;
+  for (int q = 0; q < L; q++) {
+    const int l = ord[q], lp = q > 0 ? ord[q - 1] : l;
+    for (int i = 0; i < n; i++) v[i] = tx[l] * x[i] + ty[l] * y[i];
+    assert_int_equal(sort1d(v, (size_t)n, a, pa, &w), 0);
+    int *cur = st[q % 2], *prev = st[(q + 1) % 2];
+    int rc = 1;
+    if (q > 0) {
+      sweep2d_advance(&s, &e, key[L + q], prev, flip[lp]);
+      const int rev = flip[l] != flip[lp];
+      int same = 1;
+      for (int r = 0; r < n; r++) same &= prev[rev ? n - 1 - r : r] == pa[r];
+      exact += same;
+      rc = sort1d_resort(v, (size_t)n, prev, rev, b, cur, (size_t)n);
+    }
+    if (rc == 1) rc = sort1d(v, (size_t)n, b, cur, &w);
+    assert_int_equal(rc, 0);
+    if (q == 0) e = sweep2d_first(&s, key[L]);
+    assert_memory_equal(cur, pa, (size_t)n * sizeof *pa);
+    assert_memory_equal(b, a, (size_t)n * sizeof *a);
+  }
+  sweep2d_free(&s);
+  sort1d_work_free(&w);
+  free(tx); free(ty); free(key); free(v); free(a); free(b); free(flip); free(ord); free(pa); free(st[0]); free(st[1]);
+  return (double)exact / (L - 1);
+}
+
+static void test_sweep2d(void **state)
+{
+  (void)state;
+  unsigned seed = 11;
+  static const int sizes[] = { 1, 2, 3, 80, 81, 200 };
+  for (int kind = 0; kind < 4; kind++)
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+      const int n = sizes[k];
+      double *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)n * sizeof *y);
+      sweep_cloud(kind, n, &seed, x, y);
+      const double exact = check_sweep(x, y, n, 500, &seed);
+      print_message("sweep2d: cloud kind %d, n %d: start exact on %.1f %% of the directions\n", kind, n, 100 * exact);
+      if (kind <= 1) assert_true(exact >= 0.99); /* generic and mirror-symmetric clouds: the start is the answer */
+      free(x); free(y);
+    }
+  double x[3] = { 0, 1, NAN }, y[3] = { 0, 1, 2 }; /* a non-finite coordinate: no events */
+  struct sweep2d s;
+  sweep2d_init(&s, 3);
+  assert_int_equal(sweep2d_build(&s, x, y), -1);
+  assert_int_equal(s.built, 0);
+  sweep2d_free(&s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_brute_force), cmocka_unit_test(test_equal_sizes_and_map), cmocka_unit_test(test_fd),
-    cmocka_unit_test(test_quantile_estimator_value), cmocka_unit_test(test_sorts),
+    cmocka_unit_test(test_quantile_estimator_value), cmocka_unit_test(test_sorts), cmocka_unit_test(test_sweep2d),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
