@@ -82,7 +82,7 @@ int sweep2d_build(struct sweep2d *s, const double *x, const double *y)
     }
   }
   s->ne = ne;
-  sort1d(s->raw, (size_t)ne, s->key, s->order, &s->w);
+  if (sort1d(s->raw, (size_t)ne, s->key, s->order, &s->w) != 0) { sweep2d_free_scratch(s); return -1; } /* a difference overflowed */
   s->key[ne] = HUGE_VAL;
   int *st = s->order + ne, *at = st + n; /* the order, and each point's position in it */
   sweep2d_start(x, y, n, st);

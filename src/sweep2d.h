@@ -43,10 +43,12 @@ static inline double sweep2d_key(double x, double y, int *flip)
 
 /* Bytes sweep2d_init allocates for n points (kept: 12 per event; during the build 48 more). */
 double sweep2d_bytes(long n);
+/* For n <= SWEEP2D_NMAX points. */
 void sweep2d_init(struct sweep2d *s, long n);
 void sweep2d_free(struct sweep2d *s);
-/* The events of points (x[i], y[i]), i < n.  Allocates nothing; frees the scratch.  Returns 0, or
- * -1 when a coordinate is not finite (s then unusable: built = 0). */
+/* The events of points (x[i], y[i]), i < n; once per sweep2d_init.  Allocates nothing; frees the
+ * scratch.  Returns 0, or -1 when a coordinate or a difference is not finite (s then unusable:
+ * built = 0). */
 int sweep2d_build(struct sweep2d *s, const double *x, const double *y);
 /* The first event after key (the state of a sweep that starts at a direction of that key). */
 long sweep2d_first(const struct sweep2d *s, double key);

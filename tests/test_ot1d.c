@@ -401,6 +401,11 @@ static void test_sweep2d(void **state)
   assert_int_equal(sweep2d_build(&s, x, y), -1);
   assert_int_equal(s.built, 0);
   sweep2d_free(&s);
+  double hx[2] = { -1e308, 1e308 }, hy[2] = { -1e308, 1e308 }; /* finite points, an infinite difference */
+  sweep2d_init(&s, 2);
+  assert_int_equal(sweep2d_build(&s, hx, hy), -1);
+  assert_int_equal(s.built, 0);
+  sweep2d_free(&s);
 }
 
 int main(void)
