@@ -332,6 +332,8 @@ static void mmd_gram_tile(struct mmd *m, long l0, long l1)
  * so that neighbours are about pi / Lb apart and each (cloud, direction) is re-sorted from the
  * previous direction's order (sort1d_resort; about n^2 / (2 Lb) moves: 6 for the rings' n = 80,
  * Lb = 500); the first direction, and a re-sort that would take more than n moves, by sort1d.
+ * A target cloud's previous order is first advanced by the flips between the two directions
+ * (tsweep, built here on the first step): then it is the answer but for rounding near a flip.
  * The same sorted values and permutations as the tiled loop, and the Gram tiles are then summed
  * in the same order: the same bits. */
 static int mmd_sort_angular(struct mmd *m)

@@ -17,6 +17,7 @@
 
 #include "sort1d.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,7 +39,7 @@ static inline double sweep2d_key(double x, double y, int *flip)
 {
   *flip = y < 0 || (y == 0 && x < 0);
   if (*flip) { x = -x; y = -y; }
-  return 1.0 - x / ((x < 0 ? -x : x) + y);
+  return 1.0 - x / (fabs(x) + y);
 }
 
 /* Bytes sweep2d_init allocates for n points (kept: 12 per event; during the build 48 more). */
