@@ -105,11 +105,70 @@ WOW_CLONES_FMA static void gram_block4(const double *const *a, const double *con
     }
 }
 
+/* gram_block4's reduction of one sum: its lanes pairwise, then the tail columns [t, n) of a . b. */
+static inline double gram_finish(gram_v8 v, const double *a, const double *b, long t, long n)
+{
+  double s = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+  for (long u = t; u < n; u++) s += a[u] * b[u];
+  return s;
+}
+
+/* The upper triangle of the Gram of 6 rows r[0..5] over n columns: the 21 sums in registers, each
+ * row loaded once per 8 columns (gram_block4 on 6 rows takes three blocks: 48 products and 24
+ * loads per 8 columns for the same 21 sums).  Each sum is formed exactly as gram_block4 forms it
+ * (per lane, then gram_finish): the same bits. */
+#define GRAM_U6(i, k) c##i##k += r##i * r##k
+#define GRAM_U6_OUT(i, k) out[i][k] = gram_finish(c##i##k, r[i], r[k], t, n)
+WOW_CLONES_FMA static void gram_upper6(const double *const *r, long n, double out[6][6])
+{
+  const gram_v8 z = { 0 };
+  gram_v8 c00 = z, c01 = z, c02 = z, c03 = z, c04 = z, c05 = z, c11 = z, c12 = z, c13 = z, c14 = z, c15 = z;
+  gram_v8 c22 = z, c23 = z, c24 = z, c25 = z, c33 = z, c34 = z, c35 = z, c44 = z, c45 = z, c55 = z;
+  long t = 0;
+  for (; t + 8 <= n; t += 8) {
+    gram_v8 r0, r1, r2, r3, r4, r5;
+    GRAM_LOAD8(r0, r[0] + t); GRAM_LOAD8(r1, r[1] + t); GRAM_LOAD8(r2, r[2] + t);
+    GRAM_LOAD8(r3, r[3] + t); GRAM_LOAD8(r4, r[4] + t); GRAM_LOAD8(r5, r[5] + t);
+    GRAM_U6(0, 0); GRAM_U6(0, 1); GRAM_U6(0, 2); GRAM_U6(0, 3); GRAM_U6(0, 4); GRAM_U6(0, 5);
+    GRAM_U6(1, 1); GRAM_U6(1, 2); GRAM_U6(1, 3); GRAM_U6(1, 4); GRAM_U6(1, 5);
+    GRAM_U6(2, 2); GRAM_U6(2, 3); GRAM_U6(2, 4); GRAM_U6(2, 5);
+    GRAM_U6(3, 3); GRAM_U6(3, 4); GRAM_U6(3, 5);
+    GRAM_U6(4, 4); GRAM_U6(4, 5);
+    GRAM_U6(5, 5);
+  }
+  GRAM_U6_OUT(0, 0); GRAM_U6_OUT(0, 1); GRAM_U6_OUT(0, 2); GRAM_U6_OUT(0, 3); GRAM_U6_OUT(0, 4); GRAM_U6_OUT(0, 5);
+  GRAM_U6_OUT(1, 1); GRAM_U6_OUT(1, 2); GRAM_U6_OUT(1, 3); GRAM_U6_OUT(1, 4); GRAM_U6_OUT(1, 5);
+  GRAM_U6_OUT(2, 2); GRAM_U6_OUT(2, 3); GRAM_U6_OUT(2, 4); GRAM_U6_OUT(2, 5);
+  GRAM_U6_OUT(3, 3); GRAM_U6_OUT(3, 4); GRAM_U6_OUT(3, 5);
+  GRAM_U6_OUT(4, 4); GRAM_U6_OUT(4, 5);
+  GRAM_U6_OUT(5, 5);
+}
+#undef GRAM_U6
+#undef GRAM_U6_OUT
+
+/* 5 or 6 rows (the rings' 3 + 3 classes): gram_upper6 on each strip (a fifth row repeated). */
+static void gram_acc_upper6(const double *S, long ldS, int nrows, long K, double *G)
+{
+  for (long t0 = 0; t0 < K; t0 += GRAM_STRIP) {
+    const long tb = K - t0 < GRAM_STRIP ? K - t0 : GRAM_STRIP;
+    const double *r[6];
+    for (int q = 0; q < 6; q++) r[q] = S + (size_t)(q < nrows ? q : nrows - 1) * (size_t)ldS + (size_t)t0;
+    double out[6][6];
+    gram_upper6(r, tb, out);
+    for (int i = 0; i < nrows; i++)
+      for (int k = i; k < nrows; k++) G[(size_t)i * (size_t)nrows + (size_t)k] += out[i][k];
+  }
+}
+
 void gram_acc_upper(const double *S, long ldS, int nrows, long K, double *G)
 {
   if (K <= 0) return;
   if (nrows > GRAM_BLOCKED_MAX) {
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, nrows, (int)K, 1.0, S, (int)ldS, 1.0, G, nrows);
+    return;
+  }
+  if (nrows == 5 || nrows == 6) {
+    gram_acc_upper6(S, ldS, nrows, K, G);
     return;
   }
   for (long t0 = 0; t0 < K; t0 += GRAM_STRIP) {

@@ -4,7 +4,8 @@
  *   gram_combine: Y[c][t] = sum_k W[c][k] S_k[t]   for c < nw, t < K
  *   gram_acc_upper: G[i][k] += <S_i, S_k>          for i <= k < nrows (K columns of rows ldS apart;
  *                 the Gram of all rows summed block of columns by block, while a block is in
- *                 cache; gram_mirror then copies the upper triangle to the lower)
+ *                 cache; gram_mirror then copies the upper triangle to the lower; 5 or 6 rows,
+ *                 the rings' classes, in one 21-sum register block with the same bits)
  *
  * S holds nrows rows of length K (row-major; gram_combine: K columns of rows ldS apart, Y with
  * rows K apart).  OpenBLAS packs whole operands, which does not pay with few rows: up to GRAM_FEW

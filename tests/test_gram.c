@@ -110,7 +110,7 @@ static void check_size(int nrows, long K)
 static void test_gram(void **state)
 {
   (void)state;
-  static const int rows[] = { 1, 2, 5, GRAM_FEW, GRAM_FEW + 1, 30, GRAM_BLOCKED_MAX + 3 };
+  static const int rows[] = { 1, 2, 5, 6, 7, GRAM_FEW, GRAM_FEW + 1, 30, GRAM_BLOCKED_MAX + 3 }; /* 5-6: gram_upper6; 7: against it */
   static const long len[] = { 1, 7, 8, 33, 511, 512, 1300 };
   for (size_t a = 0; a < sizeof rows / sizeof rows[0]; a++)
     for (size_t b = 0; b < sizeof len / sizeof len[0]; b++) check_size(rows[a], len[b]);
