@@ -80,6 +80,14 @@ void gram_rows(const double *S, int nrows, long K, int r0, int nr, double *G)
 /* out[i][k] = <a_i, b_k> over n entries for a block of 4 x 4 rows: sixteen sums in registers, each
  * row loaded once per 8 columns (the pairs of gram_dot would load it once per pair), lanes reduced
  * in a fixed order, then the tail: an entry's bits do not depend on the block it is in. */
+/* The reduction of one sum of the register blocks: its lanes pairwise, then the tail columns [t, n) of a . b. */
+static inline double gram_finish(gram_v8 v, const double *a, const double *b, long t, long n)
+{
+  double s = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+  for (long u = t; u < n; u++) s += a[u] * b[u];
+  return s;
+}
+
 WOW_CLONES_FMA static void gram_block4(const double *const *a, const double *const *b, long n, double out[4][4])
 {
   const gram_v8 z = { 0 };
@@ -97,53 +105,35 @@ WOW_CLONES_FMA static void gram_block4(const double *const *a, const double *con
   }
   const gram_v8 acc[4][4] = { { c00, c01, c02, c03 }, { c10, c11, c12, c13 }, { c20, c21, c22, c23 }, { c30, c31, c32, c33 } };
   for (int i = 0; i < 4; i++)
-    for (int k = 0; k < 4; k++) {
-      const gram_v8 v = acc[i][k];
-      double s = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
-      for (long u = t; u < n; u++) s += a[i][u] * b[k][u];
-      out[i][k] = s;
-    }
-}
-
-/* gram_block4's reduction of one sum: its lanes pairwise, then the tail columns [t, n) of a . b. */
-static inline double gram_finish(gram_v8 v, const double *a, const double *b, long t, long n)
-{
-  double s = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
-  for (long u = t; u < n; u++) s += a[u] * b[u];
-  return s;
+    for (int k = 0; k < 4; k++) out[i][k] = gram_finish(acc[i][k], a[i], b[k], t, n);
 }
 
 /* The upper triangle of the Gram of 6 rows r[0..5] over n columns: the 21 sums in registers, each
  * row loaded once per 8 columns (gram_block4 on 6 rows takes three blocks: 48 products and 24
  * loads per 8 columns for the same 21 sums).  Each sum is formed exactly as gram_block4 forms it
  * (per lane, then gram_finish): the same bits. */
-#define GRAM_U6(i, k) c##i##k += r##i * r##k
-#define GRAM_U6_OUT(i, k) out[i][k] = gram_finish(c##i##k, r[i], r[k], t, n)
+/* The 21 pairs i <= k of 6 rows, for X(i, k). */
+#define GRAM_U6_PAIRS(X) X(0, 0) X(0, 1) X(0, 2) X(0, 3) X(0, 4) X(0, 5) X(1, 1) X(1, 2) X(1, 3) X(1, 4) X(1, 5) \
+  X(2, 2) X(2, 3) X(2, 4) X(2, 5) X(3, 3) X(3, 4) X(3, 5) X(4, 4) X(4, 5) X(5, 5)
+#define GRAM_U6_SUM(i, k) gram_v8 c##i##k = z;
+#define GRAM_U6_ADD(i, k) c##i##k += r##i * r##k;
+#define GRAM_U6_OUT(i, k) out[i][k] = gram_finish(c##i##k, r[i], r[k], t, n);
 WOW_CLONES_FMA static void gram_upper6(const double *const *r, long n, double out[6][6])
 {
   const gram_v8 z = { 0 };
-  gram_v8 c00 = z, c01 = z, c02 = z, c03 = z, c04 = z, c05 = z, c11 = z, c12 = z, c13 = z, c14 = z, c15 = z;
-  gram_v8 c22 = z, c23 = z, c24 = z, c25 = z, c33 = z, c34 = z, c35 = z, c44 = z, c45 = z, c55 = z;
+  GRAM_U6_PAIRS(GRAM_U6_SUM)
   long t = 0;
   for (; t + 8 <= n; t += 8) {
     gram_v8 r0, r1, r2, r3, r4, r5;
     GRAM_LOAD8(r0, r[0] + t); GRAM_LOAD8(r1, r[1] + t); GRAM_LOAD8(r2, r[2] + t);
     GRAM_LOAD8(r3, r[3] + t); GRAM_LOAD8(r4, r[4] + t); GRAM_LOAD8(r5, r[5] + t);
-    GRAM_U6(0, 0); GRAM_U6(0, 1); GRAM_U6(0, 2); GRAM_U6(0, 3); GRAM_U6(0, 4); GRAM_U6(0, 5);
-    GRAM_U6(1, 1); GRAM_U6(1, 2); GRAM_U6(1, 3); GRAM_U6(1, 4); GRAM_U6(1, 5);
-    GRAM_U6(2, 2); GRAM_U6(2, 3); GRAM_U6(2, 4); GRAM_U6(2, 5);
-    GRAM_U6(3, 3); GRAM_U6(3, 4); GRAM_U6(3, 5);
-    GRAM_U6(4, 4); GRAM_U6(4, 5);
-    GRAM_U6(5, 5);
+    GRAM_U6_PAIRS(GRAM_U6_ADD)
   }
-  GRAM_U6_OUT(0, 0); GRAM_U6_OUT(0, 1); GRAM_U6_OUT(0, 2); GRAM_U6_OUT(0, 3); GRAM_U6_OUT(0, 4); GRAM_U6_OUT(0, 5);
-  GRAM_U6_OUT(1, 1); GRAM_U6_OUT(1, 2); GRAM_U6_OUT(1, 3); GRAM_U6_OUT(1, 4); GRAM_U6_OUT(1, 5);
-  GRAM_U6_OUT(2, 2); GRAM_U6_OUT(2, 3); GRAM_U6_OUT(2, 4); GRAM_U6_OUT(2, 5);
-  GRAM_U6_OUT(3, 3); GRAM_U6_OUT(3, 4); GRAM_U6_OUT(3, 5);
-  GRAM_U6_OUT(4, 4); GRAM_U6_OUT(4, 5);
-  GRAM_U6_OUT(5, 5);
+  GRAM_U6_PAIRS(GRAM_U6_OUT)
 }
-#undef GRAM_U6
+#undef GRAM_U6_PAIRS
+#undef GRAM_U6_SUM
+#undef GRAM_U6_ADD
 #undef GRAM_U6_OUT
 
 /* 5 or 6 rows (the rings' 3 + 3 classes): gram_upper6 on each strip (a fifth row repeated). */

@@ -786,12 +786,13 @@ void mmd_describe(const struct mmd *m, char *buf, size_t len)
   else if (m->E && m->set.estimator == MMD_QUANTILE) snprintf(form, sizeof form, "GEMM form on the quantile levels (Q = %d)", m->set.Q);
   else if (m->E) snprintf(form, sizeof form, "GEMM form on the merged quantile grid (%ld intervals)", m->qg.G);
   else snprintf(form, sizeof form, "GEMM form");
-  char shares[96] = "";
+  char shares[96] = "", sweep[160] = "";
+  if (m->dir_order)
+    snprintf(sweep, sizeof sweep, "; each sort from the previous direction's order (d = 2, directions by angle%s)",
+             m->tsweep ? "; the targets' advanced by their flip events" : "");
   if (m->shcount) snprintf(shares, sizeof shares, "; particles updated in %d shares (gradient reduce-scattered)", m->grid->Pl);
   snprintf(buf, len, "pairwise transports: %s; projections and gradient: %s%s%s", form,
-           m->set.single ? "sgemm" : m->thin ? "loops (d <= 4)" : "dgemm",
-           !m->dir_order ? "" : m->tsweep ? "; each sort from the previous direction's order (d = 2, directions by angle; the targets' advanced by their flip events)"
-                                          : "; each sort from the previous direction's order (d = 2, directions by angle)", shares);
+           m->set.single ? "sgemm" : m->thin ? "loops (d <= 4)" : "dgemm", sweep, shares);
 }
 
 void mmd_stat_matrix(const struct mmd *m, int sw2, double *out)
