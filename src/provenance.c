@@ -26,11 +26,20 @@ void prov_blas_warning(char *buf, size_t len)
 #if defined(__GNUC__) && defined(__x86_64__)
   if (!openblas_get_corename || !__builtin_cpu_supports("avx2")) return;
   const char *core = openblas_get_corename();
-  static const char *const modern[] = { "haswell", "zen", "skylakex", "cooperlake", "sapphirerapids" };
-  for (size_t i = 0; i < sizeof modern / sizeof modern[0]; i++)
-    if (strcasestr(core, modern[i])) return;
-  snprintf(buf, len, "warning: OpenBLAS runs its '%s' kernel on a CPU with AVX2: GEMMs are several times slower "
-                     "than they could be (OpenBLAS misdetects this CPU; OPENBLAS_CORETYPE=Haswell selects a faster kernel)", core);
+  /* OpenBLAS's SkylakeX kernels need AVX-512 F, CD, BW, DQ and VL */
+  const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512bw") &&
+                     __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  static const char *const wide[] = { "skylakex", "cooperlake", "sapphirerapids", "zen" }, *const narrow[] = { "haswell" };
+  for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+    if (strcasestr(core, wide[i])) return;
+  if (!avx512 && strcasestr(core, narrow[0])) return;
+  if (avx512 && strcasestr(core, narrow[0]))
+    snprintf(buf, len, "warning: OpenBLAS runs its '%s' kernel on a CPU with AVX-512: GEMMs run at about half the speed "
+                       "they could (OPENBLAS_CORETYPE=SkylakeX selects the AVX-512 kernel)", core);
+  else
+    snprintf(buf, len, "warning: OpenBLAS runs its '%s' kernel on a CPU with AVX2: GEMMs are several times slower "
+                       "than they could be (OpenBLAS misdetects this CPU; OPENBLAS_CORETYPE=%s selects a faster kernel)",
+             core, avx512 ? "SkylakeX" : "Haswell");
 #else
   (void)len;
 #endif

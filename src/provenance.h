@@ -21,8 +21,9 @@ struct provenance {
 void prov_collect(struct provenance *p, MPI_Comm world);
 void prov_print(const struct provenance *p, FILE *out);
 int prov_write_h5(const struct provenance *p, hid_t file, const char *group);
-/* A one-line warning when OpenBLAS runs a kernel older than the CPU (e.g. "Prescott" on an AVX2
- * machine, which makes every GEMM several times slower); "" when all is well. */
+/* A one-line warning when OpenBLAS runs a kernel older than the CPU ("Prescott" on an AVX2
+ * machine: every GEMM several times slower; "Haswell" on an AVX-512 one: about half as fast), with
+ * the OPENBLAS_CORETYPE that fixes it; "" when all is well. */
 void prov_blas_warning(char *buf, size_t len);
 /* "wowflow 0.1.0 (git ...)" for --version. */
 void prov_version_line(char *buf, size_t len);
