@@ -315,8 +315,11 @@ static int mmd_sort_one(struct mmd *m, int j, long l)
 {
   const size_t n = (size_t)m->cl->bsize[j];
   double *out = m->sorted + m->soff[j] + l * (long)n;
-  if (m->set.single) /* the floats widened as the sort reads them */
-    return sort1d_float(m->projf + (size_t)l * (size_t)(m->ns + m->ntb) + (size_t)m->col[j], n, out, mmd_perm(m, j, l), &m->sw) != 0;
+  if (m->set.single) { /* the floats widened as the sort reads them; a target's order is not needed */
+    const float *v = m->projf + (size_t)l * (size_t)(m->ns + m->ntb) + (size_t)m->col[j];
+    if (j >= m->cl->C) return sort1d_values_float(v, n, out, mmd_perm(m, j, l), &m->sw) != 0;
+    return sort1d_float(v, n, out, mmd_perm(m, j, l), &m->sw) != 0;
+  }
   return sort1d(mmd_projections(m, j, l), n, out, mmd_perm(m, j, l), &m->sw) != 0;
 }
 

@@ -320,7 +320,41 @@ SORT1D_AVX512 static inline __attribute__((always_inline)) void sort1d_net_merge
   for (int i = 0; i < 2 * h; i++) x[i] = sort1d_net_clean16(x[i], q);
 }
 
-SORT1D_AVX512 static void sort1d_net256(uint32_t *keys)
+/* The same merge when the second run has only b < h registers of data, the rest all padding (the
+ * largest key): the first stage compares element k with element 2N - 1 - k (the "flip": the
+ * second run read backwards, b registers, and the maxima written back reversed), which leaves the
+ * padding where it was, at the end; then each half is bitonic and cleaned, and in the second half
+ * the pairs that reach into the padding are left out (a padding register keeps the larger of
+ * every pair, so nothing moves there).  The same result as sort1d_net_merge on the padded runs. */
+SORT1D_AVX512 static inline __attribute__((always_inline)) void sort1d_net_merge_part(__m512i *x, int h, int b, const struct sort1d_net_perms *q)
+{
+#pragma GCC unroll 8
+  for (int i = 0; i < h; i++)
+    if (i >= h - b) {
+      const __m512i r = _mm512_permutexvar_epi32(q->rev, x[2 * h - 1 - i]);
+      const __m512i lo = _mm512_min_epu32(x[i], r), hi = _mm512_max_epu32(x[i], r);
+      x[i] = lo;
+      x[2 * h - 1 - i] = _mm512_permutexvar_epi32(q->rev, hi);
+    }
+#pragma GCC unroll 4
+  for (int dist = h / 2; dist >= 1; dist /= 2)
+#pragma GCC unroll 8
+    for (int i = 0; i < h; i++) {
+      if ((i & dist) != 0) continue;
+      sort1d_net_minmax(&x[i], &x[i + dist]);
+      if (i + dist < b) sort1d_net_minmax(&x[h + i], &x[h + i + dist]);
+    }
+#pragma GCC unroll 8
+  for (int i = 0; i < h; i++) {
+    x[i] = sort1d_net_clean16(x[i], q);
+    if (i < b) x[h + i] = sort1d_net_clean16(x[h + i], q);
+  }
+}
+
+/* keys[0 .. 16 nr) sorted ascending (nr <= 16 registers of data; the last may end in padding).
+ * The registers past nr would hold only padding: they are neither sorted nor merged (n = 200: 13
+ * registers, about a fifth of the network's operations left out), and not stored. */
+SORT1D_AVX512 static void sort1d_net(uint32_t *keys, int nr)
 {
   const struct sort1d_net_perms q = {
     _mm512_setr_epi32(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14),
@@ -330,16 +364,22 @@ SORT1D_AVX512 static void sort1d_net256(uint32_t *keys)
     _mm512_setr_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0) };
   __m512i x[16];
 #pragma GCC unroll 16
-  for (int r = 0; r < 16; r++) x[r] = sort1d_net_sort16(_mm512_loadu_si512((const void *)(keys + 16 * r)), &q);
-#pragma GCC unroll 8
-  for (int b = 0; b < 16; b += 2) sort1d_net_merge(x + b, 1, &q);
-#pragma GCC unroll 4
-  for (int b = 0; b < 16; b += 4) sort1d_net_merge(x + b, 2, &q);
-#pragma GCC unroll 2
-  for (int b = 0; b < 16; b += 8) sort1d_net_merge(x + b, 4, &q);
-  sort1d_net_merge(x, 8, &q);
+  for (int r = 0; r < 16; r++) x[r] = r < nr ? sort1d_net_sort16(_mm512_loadu_si512((const void *)(keys + 16 * r)), &q) : _mm512_set1_epi32(-1);
+#define SORT1D_NET_RUNS(h)                                                   \
+  _Pragma("GCC unroll 8") for (int b0 = 0; b0 < 16; b0 += 2 * (h))           \
+  {                                                                          \
+    const int b = nr - b0 - (h); /* data registers of the second run */     \
+    if (b >= (h)) sort1d_net_merge(x + b0, (h), &q);                          \
+    else if (b > 0) sort1d_net_merge_part(x + b0, (h), b, &q);                \
+  }
+  SORT1D_NET_RUNS(1)
+  SORT1D_NET_RUNS(2)
+  SORT1D_NET_RUNS(4)
+  SORT1D_NET_RUNS(8)
+#undef SORT1D_NET_RUNS
 #pragma GCC unroll 16
-  for (int r = 0; r < 16; r++) _mm512_storeu_si512((void *)(keys + 16 * r), x[r]);
+  for (int r = 0; r < 16; r++)
+    if (r < nr) _mm512_storeu_si512((void *)(keys + 16 * r), x[r]);
 }
 
 /* The order from the network: inv[r] = the index in sorted place r, and the groups of equal keys
@@ -348,13 +388,13 @@ SORT1D_AVX512 static int sort1d_net_order(const uint32_t *key24, size_t n, int *
 {
   uint32_t packed[SORT1D_NET_MAX];
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  for (size_t i = 0; i < SORT1D_NET_MAX; i += 16) {
-    const __mmask16 in = (__mmask16)(n <= i ? 0 : n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
+  for (size_t i = 0; i < n; i += 16) {
+    const __mmask16 in = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
     const __m512i k = _mm512_maskz_loadu_epi32(in, key24 + i);
     const __m512i p = _mm512_or_si512(_mm512_slli_epi32(k, 8), _mm512_add_epi32(lane, _mm512_set1_epi32((int)i)));
     _mm512_storeu_si512((void *)(packed + i), _mm512_mask_mov_epi32(_mm512_set1_epi32(-1), in, p));
   }
-  sort1d_net256(packed);
+  sort1d_net(packed, (int)((n + 15) / 16));
   __mmask16 any = 0;
   __m512i before = _mm512_setzero_si512();
   for (size_t r = 0; r < n; r += 16) {
@@ -524,6 +564,40 @@ SORT1D_AVX512 static int sort1d_resort_avx512(const double *v, size_t n, const i
   return sort1d_insert_remarking(sorted, perm, n, mark, moves, max_moves); /* still out of order: a far start */
 }
 
+/* Values only (no order), floats: their bits made monotone as unsigned keys (negative: all bits
+ * flipped; otherwise the sign bit set; -0.0 then sits just below +0.0 and both come out as +0.0),
+ * through the network, and back; widened.  No range pass, no index, no gather.  Returns -1 on NaN
+ * (then the widened values in input order). */
+SORT1D_AVX512 static int sort1d_values_net_float(const float *v, size_t n, double *sorted)
+{
+  uint32_t keys[SORT1D_NET_MAX];
+  const __m512i sign = _mm512_set1_epi32((int)0x80000000u);
+  __mmask16 nan = 0;
+  for (size_t i = 0; i < n; i += 16) {
+    const __mmask16 in = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
+    const __m512 x = _mm512_maskz_loadu_ps(in, v + i);
+    nan |= _mm512_mask_cmp_ps_mask(in, x, x, _CMP_UNORD_Q);
+    const __m512i b = _mm512_castps_si512(x), neg = _mm512_srai_epi32(b, 31); /* all ones where negative */
+    const __m512i k = _mm512_xor_si512(b, _mm512_or_si512(neg, sign));
+    _mm512_storeu_si512((void *)(keys + i), _mm512_mask_mov_epi32(_mm512_set1_epi32(-1), in, k));
+  }
+  if (nan) {
+    for (size_t i = 0; i < n; i++) sorted[i] = (double)v[i];
+    return -1;
+  }
+  sort1d_net(keys, (int)((n + 15) / 16));
+  for (size_t r = 0; r < n; r += 8) {
+    const __mmask8 in = (__mmask8)(n - r >= 8 ? 0xFF : (1u << (n - r)) - 1);
+    const __m256i k = _mm256_maskz_loadu_epi32(in, keys + r);
+    /* top bit set: was non-negative (clear it); else negative (flip all) */
+    const __m256i neg = _mm256_srai_epi32(_mm256_xor_si256(k, _mm256_set1_epi32((int)0x80000000u)), 31);
+    const __m256i b = _mm256_xor_si256(k, _mm256_or_si256(neg, _mm256_set1_epi32((int)0x80000000u)));
+    const __m512d x = _mm512_cvtps_pd(_mm256_castsi256_ps(b));
+    _mm512_mask_storeu_pd(sorted + r, in, _mm512_add_pd(x, _mm512_setzero_pd())); /* -0.0 -> +0.0 */
+  }
+  return 0;
+}
+
 SORT1D_AVX512 static int sort1d_rank_avx512_double(const double *v, size_t n, double *sorted, int *perm)
 {
   return sort1d_rank_avx512(v, 0, n, sorted, perm);
@@ -606,6 +680,14 @@ int sort1d_float(const float *v, size_t n, double *sorted, int *perm, struct sor
 #endif
   for (size_t i = 0; i < n; i++) w->wide[i] = (double)v[i];
   return sort1d(w->wide, n, sorted, perm, w);
+}
+
+int sort1d_values_float(const float *v, size_t n, double *sorted, int *scratch, struct sort1d_work *w)
+{
+#ifdef SORT1D_HAVE_AVX512
+  if (n > SORT1D_NET_MIN && n <= SORT1D_NET_MAX && sort1d_have_avx512()) return sort1d_values_net_float(v, n, sorted);
+#endif
+  return sort1d_float(v, n, sorted, scratch, w);
 }
 
 int sort1d_resort(const double *v, size_t n, const int *start, int reversed, double *sorted, int *perm, size_t max_moves)

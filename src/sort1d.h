@@ -32,6 +32,10 @@ int sort1d(const double *v, size_t n, double *sorted, int *perm, struct sort1d_w
 /* The same for floats (run.precision = single): exactly sort1d of the widened values, which the
  * AVX-512 path widens as it reads them (no pass over a widened copy). */
 int sort1d_float(const float *v, size_t n, double *sorted, int *perm, struct sort1d_work *w);
+/* sort1d_float's sorted values without the order (scratch: n ints, overwritten): for 128 < n <=
+ * 256 on AVX-512 the floats' own bits go through the network (no range pass, no index, no
+ * gather); the same values, bit for bit. */
+int sort1d_values_float(const float *v, size_t n, double *sorted, int *scratch, struct sort1d_work *w);
 /* Re-sort from a nearby order (the order of these points on a nearby direction): start holds a
  * permutation of 0..n-1, read backwards when `reversed` (the nearby direction's opposite; start
  * and perm must not overlap); where it is nearly right, an insertion pass over the few

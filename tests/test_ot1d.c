@@ -191,14 +191,15 @@ static void sort_input(int kind, int n, unsigned *seed, double *v)
 }
 
 /* sort1d_float is sort1d of the widened values, bit for bit (values that differ only beyond float
- * precision become ties there); NaN is reported the same. */
+ * precision become ties there), and sort1d_values_float gives the same values; NaN is reported
+ * the same.  Pass 2 scales the values into float's subnormal range (and some to -0.0). */
 static void check_sort_float(const double *v, int n, struct sort1d_work *w)
 {
   float *f = malloc((size_t)n * sizeof *f);
   double *wide = malloc((size_t)n * sizeof *wide), *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
   int *pa = malloc((size_t)n * sizeof *pa), *pb = malloc((size_t)n * sizeof *pb);
-  for (int pass = 0; pass < 2; pass++) {
-    for (int i = 0; i < n; i++) { f[i] = (float)v[i]; wide[i] = (double)f[i]; }
+  for (int pass = 0; pass < 3; pass++) {
+    for (int i = 0; i < n; i++) { f[i] = (float)(pass == 2 ? v[i] * 1e-42 : v[i]); wide[i] = (double)f[i]; }
     if (pass == 1) { f[n / 3] = NAN; wide[n / 3] = NAN; }
     const int ra = sort1d(wide, (size_t)n, a, pa, w), rb = sort1d_float(f, (size_t)n, b, pb, w);
     assert_int_equal(ra, pass == 1 ? -1 : 0);
@@ -208,6 +209,8 @@ static void check_sort_float(const double *v, int n, struct sort1d_work *w)
       assert_memory_equal(b, a, (size_t)n * sizeof *a);
     } else
       for (int i = 0; i < n; i++) assert_true(pb[i] >= 0 && pb[i] < n);
+    assert_int_equal(sort1d_values_float(f, (size_t)n, b, pb, w), ra);
+    if (ra == 0) assert_memory_equal(b, a, (size_t)n * sizeof *a);
   }
   free(f); free(wide); free(a); free(b); free(pa); free(pb);
 }
@@ -273,7 +276,7 @@ static void test_sorts(void **state)
 {
   (void)state;
   unsigned seed = 3;
-  static const int sizes[] = { 1, 2, 7, 31, 32, 33, 80, 127, 128, 129, 200, 255, 256, 257, 500, 1000, 1023, 1024, 1025, 3000 };
+  static const int sizes[] = { 1, 2, 7, 31, 32, 33, 80, 127, 128, 129, 144, 150, 160, 170, 176, 190, 200, 208, 220, 240, 241, 255, 256, 257, 500, 1000, 1023, 1024, 1025, 3000 }; /* 129-256: each count of the network's registers */
   struct sort1d_work w;
   sort1d_work_init(&w, 3000);
   for (int kind = 0; kind < 9; kind++)
