@@ -150,7 +150,8 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   struct timers tm;
   timer_reset(&tm);
   struct mmd_setup set = { .estimator = strcmp(c->estimator, "quantile") ? MMD_EXACT : MMD_QUANTILE, .Q = BENCH_QUANTILES, .L = c->L, .seed = 1,
-                           .single = strcmp(c->precision, "single") == 0, .overlap = c->overlap, .share = !c->no_shares };
+                           .single = strcmp(c->precision, "single") == 0, .overlap = c->overlap, .share = !c->no_shares,
+                           .float_grad = 1 };
   if (kernel_init(&set.kernel, c->kernel, 0, 1.0)) snprintf(msg, sizeof msg, "command line: unknown kernel '%s'", c->kernel);
   comm_check_all(world, msg);
   struct mmd m;
@@ -176,7 +177,9 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     mmd_eval(&m, k, x, y, g, &res);
     timer_start(&tm, TIMER_UPDATE);
     const size_t at = (size_t)m.share0 * d; /* this rank's share of the rows, out of place, as a run steps (run_update) */
-    flow_step_into(&rule, x + at, v + at, g + at, (size_t)(m.share1 - m.share0) * d, x2 + at, v2 + at);
+    const float *gf = mmd_grad_float(&m);
+    if (gf) flow_step_into_float(&rule, x + at, v + at, gf + at, (size_t)(m.share1 - m.share0) * d, x2 + at, v2 + at);
+    else flow_step_into(&rule, x + at, v + at, g + at, (size_t)(m.share1 - m.share0) * d, x2 + at, v2 + at);
     bench_swap(&x, &x2);
     bench_swap(&v, &v2);
     timer_stop(&tm, TIMER_UPDATE);

@@ -18,5 +18,8 @@ void flow_update(const struct flow_step *st, double *x, double *v, const double 
  * (euler leaves v_out alone: v does not change).  A caller that keeps the state before the step
  * (run.c, for its rollback) swaps buffers instead of copying them. */
 void flow_step_into(const struct flow_step *st, const double *x, const double *v, const double *g, size_t n, double *x_out, double *v_out);
+/* The same with a float gradient (run.precision = single, mmd_grad_float): exactly flow_step_into
+ * of the widened gradient, read at half the bytes. */
+void flow_step_into_float(const struct flow_step *st, const double *x, const double *v, const float *g, size_t n, double *x_out, double *v_out);
 
 #endif

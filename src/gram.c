@@ -44,6 +44,35 @@ void gram_norms(const double *S, int nrows, long K, double *norm2)
   }
 }
 
+/* gram_dot(a, a, n) of the widened floats: the same sums in the same order. */
+WOW_CLONES_FMA static double gram_dot_self_float(const float *a, long n)
+{
+  double a0[8] = { 0 }, a1[8] = { 0 }, a2[8] = { 0 }, a3[8] = { 0 };
+  long t = 0;
+  for (; t + 32 <= n; t += 32) {
+    for (int q = 0; q < 8; q++) a0[q] += (double)a[t + q] * (double)a[t + q];
+    for (int q = 0; q < 8; q++) a1[q] += (double)a[t + 8 + q] * (double)a[t + 8 + q];
+    for (int q = 0; q < 8; q++) a2[q] += (double)a[t + 16 + q] * (double)a[t + 16 + q];
+    for (int q = 0; q < 8; q++) a3[q] += (double)a[t + 24 + q] * (double)a[t + 24 + q];
+  }
+  for (; t + 8 <= n; t += 8)
+    for (int q = 0; q < 8; q++) a0[q] += (double)a[t + q] * (double)a[t + q];
+  for (int q = 0; q < 8; q++) a0[q] = (a0[q] + a1[q]) + (a2[q] + a3[q]);
+  double s = ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a0[4] + a0[5]) + (a0[6] + a0[7]));
+  for (; t < n; t++) s += (double)a[t] * (double)a[t];
+  return s;
+}
+
+void gram_norms_float(const float *S, int nrows, long K, double *norm2)
+{
+  for (int j = 0; j < nrows; j++) {
+    const float *a = S + (size_t)j * (size_t)K;
+    double s = 0.0;
+    for (long t0 = 0; t0 < K; t0 += GRAM_STRIP) s += gram_dot_self_float(a + t0, K - t0 < GRAM_STRIP ? K - t0 : GRAM_STRIP);
+    norm2[j] = s;
+  }
+}
+
 WOW_CLONES_FMA void gram_axpy(double w, const double *x, long n, double *y)
 {
   for (long t = 0; t < n; t++) y[t] += w * x[t];

@@ -27,6 +27,8 @@ void gram_acc_upper(const double *S, long ldS, int nrows, long K, double *G);
 void gram_mirror(int nrows, double *G);
 /* norm2[j] = <S_j, S_j> for j < nrows: the bits of G[j][j] from gram_rows' loops (up to GRAM_FEW rows). */
 void gram_norms(const double *S, int nrows, long K, double *norm2);
+/* The same of floats (the widened values, summed in the same order: the same bits). */
+void gram_norms_float(const float *S, int nrows, long K, double *norm2);
 /* out[q][i] = theta[q][0] S[0][i] + theta[q][1] S[1][i], q < nd, i < n (S's rows ldS apart, out's n
  * apart): the bits of gram_combine(theta, nd, S, ldS, 2, n, out) on each CPU kind, each block of
  * points read once for all nd directions. */

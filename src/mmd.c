@@ -647,6 +647,11 @@ static void mmd_displacements(struct mmd *m)
 }
 
 /* Rows [r0, r0 + nr) of the gradient: (1/L) A^T Theta (zero without own directions). */
+const float *mmd_grad_float(const struct mmd *m)
+{
+  return m->set.float_grad && m->set.single && m->grid->Pl == 1 && m->Lb > 0 ? m->gradf : NULL;
+}
+
 static void mmd_gradient_rows(struct mmd *m, long r0, long nr, double *grad)
 {
   const int d = (int)m->cl->d, ns = (int)m->ns, Lb = (int)m->Lb;
@@ -655,7 +660,7 @@ static void mmd_gradient_rows(struct mmd *m, long r0, long nr, double *grad)
   if (m->set.single) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nr, d, Lb, 1.0f / (float)m->set.L, m->Af + r0, ns, m->thetaf, d, 0.0f,
                 m->gradf + (size_t)r0 * d, d);
-    convert_to_double(m->gradf + (size_t)r0 * d, (size_t)nr * (size_t)d, grad + (size_t)r0 * d);
+    if (!mmd_grad_float(m)) convert_to_double(m->gradf + (size_t)r0 * d, (size_t)nr * (size_t)d, grad + (size_t)r0 * d);
     return;
   }
   if (m->thin) { /* d <= MMD_THIN: gt[t][i] = sum_l A[l][i] theta[l][t], summed by mmd_unsort */
@@ -700,7 +705,9 @@ static double mmd_local_norm2(const struct mmd *m, const double *grad)
     const long r0 = mmd_max(m->col[c], m->share0), r1 = mmd_min(m->col[c] + cl->size[c], m->share1);
     if (r1 <= r0) continue;
     double s;
-    gram_norms(grad + (size_t)r0 * cl->d, 1, (r1 - r0) * (long)cl->d, &s);
+    const float *gf = mmd_grad_float(m);
+    if (gf) gram_norms_float(gf + (size_t)r0 * cl->d, 1, (r1 - r0) * (long)cl->d, &s);
+    else gram_norms(grad + (size_t)r0 * cl->d, 1, (r1 - r0) * (long)cl->d, &s);
     acc += cl->weight[c] / (double)cl->size[c] * s;
   }
   return acc;

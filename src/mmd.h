@@ -47,6 +47,8 @@ struct mmd_setup {
   int share;                 /* the gradient only on this rank's share of the rows (mmd.share0/1), reduce-scattered over the
                               * direction groups instead of all-reduced (run.c, bench: each rank then updates its share and the
                               * particles are all-gathered); not with overlap */
+  int float_grad;            /* with single on one direction group: the gradient is left in float (mmd_grad_float), not
+                              * widened into grad (run.c, bench: the update reads the floats, flow_step_into_float) */
 };
 
 struct mmd_result {
@@ -109,6 +111,9 @@ void mmd_free(struct mmd *m);
  * gradient on rows [share0, share1) (all rows unless set.share; the others then hold partial sums).
  * res: F, the norm of the whole gradient, and the finiteness flag, the same on every rank. */
 void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double *grad, struct mmd_result *res);
+/* After mmd_eval: the gradient in float (ns x d) when set.float_grad took effect (single precision,
+ * Pl = 1: no sum over direction groups; grad then untouched), else NULL. */
+const float *mmd_grad_float(const struct mmd *m);
 /* Collective (direction groups): every rank's rows [share0, share1) of an ns x d array (the
  * particles after each rank updated its share, or their velocity) to all ranks of its class block;
  * nothing without shares.  Allocates nothing. */

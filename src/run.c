@@ -141,6 +141,7 @@ static void run_engine(struct wow_run *r)
   set.single = deck_enum(dk, "run.precision") == 1;
   set.overlap = deck_bool(dk, "parallel.overlap");
   set.share = deck_bool(dk, "parallel.shares"); /* each rank of a class block updates its share of the rows (run_update) */
+  set.float_grad = 1;                             /* single precision: run_update reads the float gradient */
   mmd_init(&r->mmd, &set, &r->cl, &r->grid, &r->part, &r->tm);
   r->step_rule.rule = deck_enum(dk, "step.rule") == 1 ? FLOW_MOMENTUM : FLOW_EULER; /* adamw: otdd, in baseline.c */
   r->step_rule.lr = deck_real(dk, "step.lr");
@@ -292,7 +293,9 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
 static void run_update(struct wow_run *r)
 {
   const size_t d = r->cl.d, at = (size_t)r->mmd.share0 * d, n = (size_t)(r->mmd.share1 - r->mmd.share0) * d;
-  flow_step_into(&r->step_rule, r->x + at, r->vel + at, r->grad + at, n, r->x_prev + at, r->vel_prev + at);
+  const float *gf = r->method == BL_WOW ? mmd_grad_float(&r->mmd) : NULL;
+  if (gf) flow_step_into_float(&r->step_rule, r->x + at, r->vel + at, gf + at, n, r->x_prev + at, r->vel_prev + at);
+  else flow_step_into(&r->step_rule, r->x + at, r->vel + at, r->grad + at, n, r->x_prev + at, r->vel_prev + at);
   double *t = r->x;
   r->x = r->x_prev;
   r->x_prev = t;

@@ -39,6 +39,14 @@ static void check_size(int nrows, long K)
     if (nrows <= GRAM_FEW) assert_true(norm2[i] == G[(size_t)i * (size_t)nrows + (size_t)i]); /* the diagonal's bits */
     else assert_true(fabs(norm2[i] - G[(size_t)i * (size_t)nrows + (size_t)i]) <= 1e-14 * norm2[i]);
   }
+  /* of floats: the norms of the widened values, bit for bit (run.precision = single's |grad|) */
+  float *Sf = malloc((size_t)nrows * (size_t)K * sizeof *Sf);
+  double *Sw = malloc((size_t)nrows * (size_t)K * sizeof *Sw), *nf = malloc((size_t)nrows * sizeof *nf);
+  for (long i = 0; i < (long)nrows * K; i++) { Sf[i] = (float)(S[i] * 1e3); Sw[i] = (double)Sf[i]; }
+  gram_norms(Sw, nrows, K, norm2);
+  gram_norms_float(Sf, nrows, K, nf);
+  assert_memory_equal(nf, norm2, (size_t)nrows * sizeof *nf);
+  free(Sf); free(Sw); free(nf);
   free(norm2);
   /* rows [r0, r0 + nr) alone: the same bits as within all rows (split over class groups) */
   for (int r0 = 0; r0 < nrows; r0 += 2) {

@@ -73,6 +73,8 @@ static void test_flow_rules(void **state)
       const size_t N = sizes[q];
       double *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b), *c = malloc(N * sizeof *c), *a0 = malloc(N * sizeof *a0);
       double *b0 = malloc(N * sizeof *b0), *xo = malloc((N + 1) * sizeof *xo), *vo = malloc((N + 1) * sizeof *vo);
+      float *cf = malloc(N * sizeof *cf);
+      double *cw = malloc(N * sizeof *cw);
       double *xs = xo + (shift == 1), *vs = vo + (shift >= 1); /* shift 2: x_out and v_out 8 bytes apart in alignment */
       for (size_t i = 0; i < N; i++) {
         a0[i] = sin(1.0 + (double)i);
@@ -91,8 +93,18 @@ static void test_flow_rules(void **state)
         assert_memory_equal(xs, a, N * sizeof *a);
         if (r) assert_memory_equal(vs, b, N * sizeof *b);
         else for (size_t i = 0; i < N; i++) assert_true(vs[i] == -7.0);
+        /* a float gradient: flow_step_into of the widened values, bit for bit */
+        for (size_t i = 0; i < N; i++) { cf[i] = (float)c[i]; cw[i] = (double)cf[i]; }
+        flow_step_into(st, a0, b0, cw, N, xs, vs);
+        memcpy(a, xs, N * sizeof *a);
+        memcpy(b, vs, N * sizeof *b);
+        for (size_t i = 0; i < N; i++) xs[i] = vs[i] = -7.0;
+        flow_step_into_float(st, a0, b0, cf, N, xs, vs);
+        assert_memory_equal(xs, a, N * sizeof *a);
+        if (r) assert_memory_equal(vs, b, N * sizeof *b);
+        else for (size_t i = 0; i < N; i++) assert_true(vs[i] == -7.0);
       }
-      free(a); free(b); free(c); free(a0); free(b0); free(xo); free(vo);
+      free(a); free(b); free(c); free(a0); free(b0); free(xo); free(vo); free(cf); free(cw);
     }
 }
 

@@ -74,6 +74,12 @@ static double eval_full(struct problem *p, const double *X, double *full)
   struct mmd_result res;
   mmd_eval(&p->m, 0, own_x(p, X), own_y(p), g, &res);
   p->gnorm = res.grad_norm;
+  const float *gf = mmd_grad_float(&p->m); /* set.float_grad: single precision on one direction group leaves it in float */
+  if (p->m.set.float_grad && p->m.set.single)
+    CHECK((gf != NULL) == (p->grid.Pl == 1), "float gradient %s on %d direction groups", gf ? "kept" : "not kept", p->grid.Pl);
+  else CHECK(gf == NULL, "float gradient kept without set.float_grad");
+  if (gf)
+    for (size_t i = 0; i < (size_t)p->m.ns * p->d; i++) g[i] = (double)gf[i];
   if (full) {
     memset(full, 0, (size_t)p->cl.N * p->d * sizeof(double));
     const long r0 = p->m.shcount ? p->m.share0 : 0, r1 = p->m.shcount ? p->m.share1 : (p->grid.pl == 0 ? p->m.ns : 0);
@@ -190,6 +196,20 @@ static void test_single_vs_double(MPI_Comm world, int Pc, const long *sizes)
   compare_setups(world, Pc, sizes, 50, 40, &sd, &ss, &eF, &eg, NULL);
   CHECK(eF < 1e-5 && eg < 1e-5, "single vs double: F relative %.3e, gradient relative %.3e", eF, eg);
   if (comm_rank(world) == 0) printf("single vs double precision: F relative %.2e, gradient relative %.2e\n", eF, eg);
+}
+
+/* set.float_grad (run.c, bench: the update reads the float gradient): the same F, gradient (the
+ * floats widened) and |grad| bits as the widened double gradient, on every grid (eval_full checks
+ * that the floats are kept exactly on one direction group). */
+static void test_float_grad(MPI_Comm world, int Pc, const long *sizes)
+{
+  struct mmd_setup s0 = { .estimator = MMD_EXACT, .Q = 10, .seed = 6, .single = 1 }, s1 = s0;
+  kernel_init(&s0.kernel, "riesz", 0, 1.0);
+  s1.kernel = s0.kernel;
+  s1.float_grad = 1;
+  double eF, eg, en;
+  compare_setups(world, Pc, sizes, 9, 30, &s0, &s1, &eF, &eg, &en);
+  CHECK(eF == 0 && eg == 0 && en == 0, "float gradient: F relative difference %.3e, gradient %.3e, |grad| %.3e", eF, eg, en);
 }
 
 /* parallel.overlap (gradient all-reduced class by class with MPI_Iallreduce) = the plain path
@@ -409,6 +429,8 @@ int main(int argc, char **argv)
   test_fd(world, Pc, "gaussian", 0.7, 1.0, MMD_EXACT, 0, unequal, FD_SHARE);
   test_single_vs_double(world, Pc, unequal);
   test_single_vs_double(world, Pc, equal); /* GEMM form */
+  test_float_grad(world, Pc, unequal);
+  test_float_grad(world, Pc, equal);
   test_overlap(world, Pc);
   test_share(world, Pc, unequal);
   test_share(world, Pc, equal);
