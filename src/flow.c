@@ -15,8 +15,10 @@
 /* The update's arithmetic; the gradient is g, or gf widened (the same numbers) when g is NULL. */
 static inline double flow_g(const double *g, const float *gf, size_t i) { return g ? g[i] : (double)gf[i]; }
 
-static inline __attribute__((always_inline)) void flow_plain(const struct flow_step *st, const double *x, const double *v, const double *g, const float *gf, size_t i0, size_t n,
-                       double *x_out, double *v_out)
+#define FLOW_INLINE static inline __attribute__((always_inline)) /* each caller's copy knows which gradient it reads */
+
+FLOW_INLINE void flow_plain(const struct flow_step *st, const double *x, const double *v, const double *g, const float *gf, size_t i0,
+                            size_t n, double *x_out, double *v_out)
 {
   if (st->rule == FLOW_EULER) {
     for (size_t i = i0; i < n; i++) x_out[i] = x[i] - st->lr * flow_g(g, gf, i);
@@ -38,8 +40,8 @@ static inline __m128d flow_g2(const double *g, const float *gf, size_t i)
 
 /* The same arithmetic two lanes at a time (SSE2: no multiply-add to contract), stored with
  * movntpd from the first 16-byte aligned x_out on (v_out must share its alignment). */
-static inline __attribute__((always_inline)) void flow_stream(const struct flow_step *st, const double *x, const double *v, const double *g, const float *gf, size_t n,
-                        double *x_out, double *v_out)
+FLOW_INLINE void flow_stream(const struct flow_step *st, const double *x, const double *v, const double *g, const float *gf, size_t n,
+                             double *x_out, double *v_out)
 {
   const size_t head = ((uintptr_t)x_out % 16) ? 1 : 0;
   flow_plain(st, x, v, g, gf, 0, head, x_out, v_out);

@@ -108,7 +108,8 @@ void mmd_init(struct mmd *m, const struct mmd_setup *set, const struct wow_cloud
 void mmd_free(struct mmd *m);
 /* Collective.  x: own source rows (ns x d); y: own target rows (nt x d), the same values at every
  * call on this struct (converted to float, or transposed for d <= 4, once); grad: ns x d output, the
- * gradient on rows [share0, share1) (all rows unless set.share; the others then hold partial sums).
+ * gradient on rows [share0, share1) (all rows unless set.share; the others then hold partial sums;
+ * untouched where mmd_grad_float gives it in float).
  * res: F, the norm of the whole gradient, and the finiteness flag, the same on every rank. */
 void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double *grad, struct mmd_result *res);
 /* After mmd_eval: the gradient in float (ns x d) when set.float_grad took effect (single precision,

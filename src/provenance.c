@@ -29,11 +29,12 @@ void prov_blas_warning(char *buf, size_t len)
   /* OpenBLAS's SkylakeX kernels need AVX-512 F, CD, BW, DQ and VL */
   const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512bw") &&
                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-  static const char *const wide[] = { "skylakex", "cooperlake", "sapphirerapids", "zen" }, *const narrow[] = { "haswell" };
+  static const char *const wide[] = { "skylakex", "cooperlake", "sapphirerapids", "zen" };
   for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
     if (strcasestr(core, wide[i])) return;
-  if (!avx512 && strcasestr(core, narrow[0])) return;
-  if (avx512 && strcasestr(core, narrow[0]))
+  const int haswell = strcasestr(core, "haswell") != NULL;
+  if (haswell && !avx512) return;
+  if (haswell)
     snprintf(buf, len, "warning: OpenBLAS runs its '%s' kernel on a CPU with AVX-512: GEMMs run at about half the speed "
                        "they could (OPENBLAS_CORETYPE=SkylakeX selects the AVX-512 kernel)", core);
   else
