@@ -3,6 +3,7 @@
 #include "flow.h"
 
 #include <stdint.h>
+#include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #define FLOW_STREAM 1
@@ -35,7 +36,9 @@ FLOW_INLINE void flow_plain(const struct flow_step *st, const double *x, const d
 static inline __m128d flow_g2(const double *g, const float *gf, size_t i)
 {
   if (g) return _mm_loadu_pd(g + i);
-  return _mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd((const double *)(const void *)(gf + i)))); /* two floats, widened */
+  double two; /* two floats, loaded as 8 bytes (memcpy: gf + i need not be aligned as a double) and widened */
+  memcpy(&two, gf + i, sizeof two);
+  return _mm_cvtps_pd(_mm_castpd_ps(_mm_set_sd(two)));
 }
 
 /* The same arithmetic two lanes at a time (SSE2: no multiply-add to contract), stored with
