@@ -15,24 +15,30 @@ typedef double gram_v8 __attribute__((vector_size(64)));
 #define GRAM_STORE8(p, v) memcpy((p), &(v), sizeof(gram_v8))
 
 /* <a, b> over n entries: four independent chains of eight lanes (one chain would wait on the
- * adder's latency), then a fixed pairwise reduction, then the tail. */
-WOW_CLONES_FMA static double gram_dot(const double *a, const double *b, long n)
-{
-  double a0[8] = { 0 }, a1[8] = { 0 }, a2[8] = { 0 }, a3[8] = { 0 };
-  long t = 0;
-  for (; t + 32 <= n; t += 32) {
-    for (int q = 0; q < 8; q++) a0[q] += a[t + q] * b[t + q];
-    for (int q = 0; q < 8; q++) a1[q] += a[t + 8 + q] * b[t + 8 + q];
-    for (int q = 0; q < 8; q++) a2[q] += a[t + 16 + q] * b[t + 16 + q];
-    for (int q = 0; q < 8; q++) a3[q] += a[t + 24 + q] * b[t + 24 + q];
-  }
-  for (; t + 8 <= n; t += 8)
-    for (int q = 0; q < 8; q++) a0[q] += a[t + q] * b[t + q];
-  for (int q = 0; q < 8; q++) a0[q] = (a0[q] + a1[q]) + (a2[q] + a3[q]);
-  double s = ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a0[4] + a0[5]) + (a0[6] + a0[7]));
-  for (; t < n; t++) s += a[t] * b[t];
-  return s;
-}
+ * adder's latency), then a fixed pairwise reduction, then the tail.  One body for the doubles and
+ * for widened floats (gram_norms_float): the same sums in the same order, the same bits. */
+#define GRAM_DOT_BODY(A, B)                                                              \
+  double a0[8] = { 0 }, a1[8] = { 0 }, a2[8] = { 0 }, a3[8] = { 0 };                   \
+  long t = 0;                                                                            \
+  for (; t + 32 <= n; t += 32) {                                                         \
+    for (int q = 0; q < 8; q++) a0[q] += A(t + q) * B(t + q);                            \
+    for (int q = 0; q < 8; q++) a1[q] += A(t + 8 + q) * B(t + 8 + q);                    \
+    for (int q = 0; q < 8; q++) a2[q] += A(t + 16 + q) * B(t + 16 + q);                  \
+    for (int q = 0; q < 8; q++) a3[q] += A(t + 24 + q) * B(t + 24 + q);                  \
+  }                                                                                      \
+  for (; t + 8 <= n; t += 8)                                                             \
+    for (int q = 0; q < 8; q++) a0[q] += A(t + q) * B(t + q);                            \
+  for (int q = 0; q < 8; q++) a0[q] = (a0[q] + a1[q]) + (a2[q] + a3[q]);                 \
+  double s = ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a0[4] + a0[5]) + (a0[6] + a0[7])); \
+  for (; t < n; t++) s += A(t) * B(t);                                                   \
+  return s
+
+#define GRAM_A(i) a[i]
+#define GRAM_B(i) b[i]
+#define GRAM_AF(i) ((double)a[i])
+WOW_CLONES_FMA static double gram_dot(const double *a, const double *b, long n) { GRAM_DOT_BODY(GRAM_A, GRAM_B); }
+/* gram_dot(a, a, n) of the widened floats */
+WOW_CLONES_FMA static double gram_dot_self_float(const float *a, long n) { GRAM_DOT_BODY(GRAM_AF, GRAM_AF); }
 
 void gram_norms(const double *S, int nrows, long K, double *norm2)
 {
@@ -42,25 +48,6 @@ void gram_norms(const double *S, int nrows, long K, double *norm2)
     for (long t0 = 0; t0 < K; t0 += GRAM_STRIP) s += gram_dot(a + t0, a + t0, K - t0 < GRAM_STRIP ? K - t0 : GRAM_STRIP);
     norm2[j] = s;
   }
-}
-
-/* gram_dot(a, a, n) of the widened floats: the same sums in the same order. */
-WOW_CLONES_FMA static double gram_dot_self_float(const float *a, long n)
-{
-  double a0[8] = { 0 }, a1[8] = { 0 }, a2[8] = { 0 }, a3[8] = { 0 };
-  long t = 0;
-  for (; t + 32 <= n; t += 32) {
-    for (int q = 0; q < 8; q++) a0[q] += (double)a[t + q] * (double)a[t + q];
-    for (int q = 0; q < 8; q++) a1[q] += (double)a[t + 8 + q] * (double)a[t + 8 + q];
-    for (int q = 0; q < 8; q++) a2[q] += (double)a[t + 16 + q] * (double)a[t + 16 + q];
-    for (int q = 0; q < 8; q++) a3[q] += (double)a[t + 24 + q] * (double)a[t + 24 + q];
-  }
-  for (; t + 8 <= n; t += 8)
-    for (int q = 0; q < 8; q++) a0[q] += (double)a[t + q] * (double)a[t + q];
-  for (int q = 0; q < 8; q++) a0[q] = (a0[q] + a1[q]) + (a2[q] + a3[q]);
-  double s = ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a0[4] + a0[5]) + (a0[6] + a0[7]));
-  for (; t < n; t++) s += (double)a[t] * (double)a[t];
-  return s;
 }
 
 void gram_norms_float(const float *S, int nrows, long K, double *norm2)
