@@ -19,7 +19,10 @@ void flow_update(const struct flow_step *st, double *x, double *v, const double 
  * (run.c, for its rollback) swaps buffers instead of copying them. */
 void flow_step_into(const struct flow_step *st, const double *x, const double *v, const double *g, size_t n, double *x_out, double *v_out);
 /* The same with a float gradient (run.precision = single, mmd_grad_float): exactly flow_step_into
- * of the widened gradient, read at half the bytes. */
-void flow_step_into_float(const struct flow_step *st, const double *x, const double *v, const float *g, size_t n, double *x_out, double *v_out);
+ * of the widened gradient, read at half the bytes; and, unless xf_out is NULL, x_out rounded to
+ * float into xf_out as it is written (the next step's sgemm operand, mmd_rows_float: no second
+ * pass over x_out). */
+void flow_step_into_float(const struct flow_step *st, const double *x, const double *v, const float *g, size_t n, double *x_out, double *v_out,
+                          float *xf_out);
 
 #endif

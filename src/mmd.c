@@ -646,12 +646,16 @@ static void mmd_displacements(struct mmd *m)
   }
 }
 
-/* Rows [r0, r0 + nr) of the gradient: (1/L) A^T Theta (zero without own directions). */
+float *mmd_rows_float(struct mmd *m) { return m->set.float_grad && m->set.single && m->xf ? m->xf : NULL; }
+
+void mmd_rows_float_ready(struct mmd *m, const double *x) { m->xf_of = mmd_rows_float(m) ? x : NULL; }
+
 const float *mmd_grad_float(const struct mmd *m)
 {
   return m->set.float_grad && m->set.single && m->grid->Pl == 1 && m->Lb > 0 ? m->gradf : NULL;
 }
 
+/* Rows [r0, r0 + nr) of the gradient: (1/L) A^T Theta (zero without own directions). */
 static void mmd_gradient_rows(struct mmd *m, long r0, long nr, double *grad)
 {
   const int d = (int)m->cl->d, ns = (int)m->ns, Lb = (int)m->Lb;
@@ -725,7 +729,8 @@ void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double
   timer_stop(m->tm, TIMER_DIRECTIONS);
 
   timer_start(m->tm, TIMER_PROJECT);
-  mmd_project_rows(m, x, m->ns, 0, m->xf, 0);
+  mmd_project_rows(m, x, m->ns, 0, m->xf, x != NULL && m->xf_of == x);
+  m->xf_of = NULL;
   timer_stop(m->tm, TIMER_PROJECT);
 
   timer_start(m->tm, TIMER_TARGET);

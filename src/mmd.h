@@ -95,6 +95,7 @@ struct mmd {
   struct sort1d_work dir_sw;
   float *thetaf, *xf, *yf, *projf, *Af, *gradf; /* single precision: GEMM operands and results */
   int y_ready;              /* no target minibatches: yf (single precision) or thin holds the target rows */
+  const double *xf_of;      /* single precision: xf holds these rows rounded (mmd_rows_float_ready), for the next mmd_eval */
   MPI_Request *req;         /* overlap: one request per own source class */
   long share0, share1;      /* own source rows whose gradient mmd_eval sums here: all of them, or with set.share and Pl > 1 the
                              * pl-th of Pl even parts */
@@ -115,6 +116,13 @@ void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double
 /* After mmd_eval: the gradient in float (ns x d) when set.float_grad took effect (single precision,
  * Pl = 1: no sum over direction groups; grad then untouched), else NULL. */
 const float *mmd_grad_float(const struct mmd *m);
+/* Single precision, set.float_grad: the float copy of the source rows (ns x d) that mmd_eval's
+ * sgemm reads, else NULL.  A caller that writes x rounded to float there as it updates x (run.c,
+ * bench: flow_step_into_float) says so with mmd_rows_float_ready(m, x): the next mmd_eval of that
+ * x then skips its conversion.  It holds for that one evaluation; after any other change of x,
+ * call mmd_rows_float_ready(m, NULL) (the test hook that puts a NaN into x does). */
+float *mmd_rows_float(struct mmd *m);
+void mmd_rows_float_ready(struct mmd *m, const double *x);
 /* Collective (direction groups): every rank's rows [share0, share1) of an ns x d array (the
  * particles after each rank updated its share, or their velocity) to all ranks of its class block;
  * nothing without shares.  Allocates nothing. */

@@ -294,8 +294,11 @@ static void run_update(struct wow_run *r)
 {
   const size_t d = r->cl.d, at = (size_t)r->mmd.share0 * d, n = (size_t)(r->mmd.share1 - r->mmd.share0) * d;
   const float *gf = r->method == BL_WOW ? mmd_grad_float(&r->mmd) : NULL;
-  if (gf) flow_step_into_float(&r->step_rule, r->x + at, r->vel + at, gf + at, n, r->x_prev + at, r->vel_prev + at);
+  /* one direction group (gf): every row is updated here, and its float copy for the next step with it */
+  float *xf = gf ? mmd_rows_float(&r->mmd) : NULL;
+  if (gf) flow_step_into_float(&r->step_rule, r->x + at, r->vel + at, gf + at, n, r->x_prev + at, r->vel_prev + at, xf ? xf + at : NULL);
   else flow_step_into(&r->step_rule, r->x + at, r->vel + at, r->grad + at, n, r->x_prev + at, r->vel_prev + at);
+  mmd_rows_float_ready(&r->mmd, xf && at == 0 && n == (size_t)r->mmd.ns * d ? r->x_prev : NULL);
   double *t = r->x;
   r->x = r->x_prev;
   r->x_prev = t;
@@ -340,7 +343,10 @@ static void run_fault_hook(struct wow_run *r, long k)
 {
   const char *f = getenv("WOWFLOW_FAULT");
   long s;
-  if (f && sscanf(f, "nan_at_step:%ld", &s) == 1 && s == k && r->mmd.ns > 0) r->x[0] = NAN;
+  if (f && sscanf(f, "nan_at_step:%ld", &s) == 1 && s == k && r->mmd.ns > 0) {
+    r->x[0] = NAN;
+    mmd_rows_float_ready(&r->mmd, NULL); /* x changed after its float copy was made */
+  }
 }
 
 /* Rank 0: a warning when F has grown over `window` progress lines in a row (the step is too

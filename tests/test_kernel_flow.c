@@ -75,6 +75,7 @@ static void test_flow_rules(void **state)
       double *b0 = malloc(N * sizeof *b0), *xo = malloc((N + 1) * sizeof *xo), *vo = malloc((N + 1) * sizeof *vo);
       float *cf = malloc(N * sizeof *cf);
       double *cw = malloc(N * sizeof *cw);
+      float *xfb = aligned_alloc(64, ((N + 4) * sizeof(float) + 63) / 64 * 64);
       double *xs = xo + (shift == 1), *vs = vo + (shift >= 1); /* shift 2: x_out and v_out 8 bytes apart in alignment */
       for (size_t i = 0; i < N; i++) {
         a0[i] = sin(1.0 + (double)i);
@@ -99,12 +100,24 @@ static void test_flow_rules(void **state)
         memcpy(a, xs, N * sizeof *a);
         memcpy(b, vs, N * sizeof *b);
         for (size_t i = 0; i < N; i++) xs[i] = vs[i] = -7.0;
-        flow_step_into_float(st, a0, b0, cf, N, xs, vs);
+        flow_step_into_float(st, a0, b0, cf, N, xs, vs, NULL);
         assert_memory_equal(xs, a, N * sizeof *a);
         if (r) assert_memory_equal(vs, b, N * sizeof *b);
         else for (size_t i = 0; i < N; i++) assert_true(vs[i] == -7.0);
+        /* and the new x rounded to float as it is written: 16-, 8- and 4-byte aligned copies (the
+         * four-wide streaming stores, the 8-byte ones, plain stores), every entry and nothing past */
+        for (int fo = 0; fo < 3; fo++) {
+          float *xfo = xfb + (fo == 0 ? 0 : fo == 1 ? 2 : 1);
+          for (size_t i = 0; i < N + 1; i++) xfo[i] = -5.0f;
+          for (size_t i = 0; i < N; i++) xs[i] = vs[i] = -7.0;
+          flow_step_into_float(st, a0, b0, cf, N, xs, vs, xfo);
+          assert_memory_equal(xs, a, N * sizeof *a);
+          if (r) assert_memory_equal(vs, b, N * sizeof *b);
+          for (size_t i = 0; i < N; i++) assert_true(xfo[i] == (float)a[i]);
+          assert_true(xfo[N] == -5.0f);
+        }
       }
-      free(a); free(b); free(c); free(a0); free(b0); free(xo); free(vo); free(cf); free(cw);
+      free(a); free(b); free(c); free(a0); free(b0); free(xo); free(vo); free(cf); free(cw); free(xfb);
     }
 }
 

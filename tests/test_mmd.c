@@ -212,6 +212,54 @@ static void test_float_grad(MPI_Comm world, int Pc, const long *sizes)
   CHECK(eF == 0 && eg == 0 && en == 0, "float gradient: F relative difference %.3e, gradient %.3e, |grad| %.3e", eF, eg, en);
 }
 
+/* mmd_rows_float_ready: an evaluation after the caller wrote x rounded to float into
+ * mmd_rows_float (run.c, bench: as the update writes x) gives the converting evaluation's bits;
+ * the copy is really read (junk there changes F), but only for the x it was declared for, only
+ * once, and not after mmd_rows_float_ready(m, NULL). */
+static void test_rows_float(MPI_Comm world, int Pc, const long *sizes)
+{
+  const size_t d = 9;
+  struct problem p = { .C = 3, .C2 = 2, .d = d, .L = 30, .weights = { 1, 2, 1, 1, 1 } };
+  memcpy(p.sizes, sizes, 5 * sizeof *sizes);
+  const long N = sizes[0] + sizes[1] + sizes[2], M = sizes[3] + sizes[4];
+  p.X = WOW_NEW(double, (size_t)N * d, "X");
+  p.Y = WOW_NEW(double, (size_t)M * d, "Y");
+  fill_random(p.X, (size_t)N * d, 4, 1.0);
+  fill_random(p.Y, (size_t)M * d, 5, 1.2);
+  struct mmd_setup set = { .estimator = MMD_EXACT, .Q = 10, .seed = 6, .single = 1, .float_grad = 1 };
+  kernel_init(&set.kernel, "riesz", 0, 1.0);
+  problem_init(&p, world, Pc, &set);
+  double *g0 = WOW_NEW(double, (size_t)N * d, "grad"), *g1 = WOW_NEW(double, (size_t)N * d, "grad");
+  double *Xcopy = WOW_NEW(double, (size_t)N * d, "X copy");
+  memcpy(Xcopy, p.X, (size_t)N * d * sizeof(double));
+  const double F0 = eval_full(&p, p.X, g0);
+  float *xf = mmd_rows_float(&p.m);
+  CHECK(xf != NULL, "no float copy of the rows in single precision with float_grad");
+  const size_t own = (size_t)p.m.ns * d;
+  const double *x = own_x(&p, p.X);
+  if (xf) {
+    for (size_t i = 0; i < own; i++) xf[i] = (float)x[i];
+    mmd_rows_float_ready(&p.m, x);
+    double F1 = eval_full(&p, p.X, g1);
+    CHECK(F1 == F0 && memcmp(g0, g1, (size_t)N * d * sizeof(double)) == 0, "the caller's float copy: F %.17g against %.17g", F1, F0);
+    for (size_t i = 0; i < own; i++) xf[i] = 0.25f;
+    mmd_rows_float_ready(&p.m, x);
+    F1 = eval_full(&p, p.X, g1);
+    CHECK(comm_max_double(p.m.ns > 0 ? fabs(F1 - F0) : 0.0, world) > 1e-6 * fabs(F0), "junk in the declared copy did not change F: not read");
+    for (int c = 0; c < 3; c++) { /* the declaration is not used: cleared, another x, or already used once */
+      for (size_t i = 0; i < own; i++) xf[i] = 0.25f;
+      mmd_rows_float_ready(&p.m, x);
+      if (c == 0) mmd_rows_float_ready(&p.m, NULL);
+      if (c == 2) eval_full(&p, p.X, g1);
+      for (size_t i = 0; i < own && c == 2; i++) xf[i] = 0.25f;
+      F1 = eval_full(&p, c == 1 ? Xcopy : p.X, g1);
+      CHECK(F1 == F0 && memcmp(g0, g1, (size_t)N * d * sizeof(double)) == 0, "case %d: a stale float copy was used (F %.17g, not %.17g)", c, F1, F0);
+    }
+  }
+  problem_free(&p);
+  free(p.X); free(p.Y); free(g0); free(g1); free(Xcopy);
+}
+
 /* parallel.overlap (gradient all-reduced class by class with MPI_Iallreduce) = the plain path
  * (to rounding: a sum over 3 or more ranks may be ordered differently per message). */
 static void test_overlap(MPI_Comm world, int Pc)
@@ -431,6 +479,8 @@ int main(int argc, char **argv)
   test_single_vs_double(world, Pc, equal); /* GEMM form */
   test_float_grad(world, Pc, unequal);
   test_float_grad(world, Pc, equal);
+  test_rows_float(world, Pc, unequal);
+  test_rows_float(world, Pc, equal);
   test_overlap(world, Pc);
   test_share(world, Pc, unequal);
   test_share(world, Pc, equal);
