@@ -142,8 +142,9 @@ static void mmd_alloc(struct mmd *m)
     m->slice = WOW_NEW(double, (size_t)m->nmax + 1, "projections of one class and direction");
     m->thin = WOW_NEW(double, d * (size_t)(m->ns + m->ntb) + 1, "transposed rows (small d)");
     m->thin_grad = WOW_NEW(double, d * (size_t)m->ns + 1, "transposed gradient (small d)");
-    m->A_row = WOW_NEW(double, (size_t)m->nmax + 1, "displacement sums of one class and direction");
   }
+  m->A_row = WOW_NEW(double, (size_t)m->nmax + 1, "displacement sums of one class and direction");
+  if (m->set.single) m->Af_row = WOW_NEW(float, (size_t)m->nmax + 1, "displacement sums of one class and direction (float)");
   m->req = WOW_NEW(MPI_Request, (size_t)(m->s1 - m->j0) + 1, "gradient requests");
   mmd_alloc_shares(m);
   sort1d_work_init(&m->sw, (size_t)m->nmax);
@@ -188,7 +189,7 @@ void mmd_free(struct mmd *m)
   free(m->soff); free(m->col); free(m->gcount); free(m->gdispl); free(m->theta); free(m->proj); free(m->sorted);
   free(m->knots); free(m->levels); free(m->ybatch); free(m->S); free(m->S2); free(m->A); free(m->acc);
   free(m->dq); free(m->perm); free(m->subset_work); free(m->subset);
-  free(m->thin); free(m->thin_grad); free(m->A_row); free(m->G); free(m->norm2); free(m->W); free(m->Asorted); free(m->near); free(m->E); free(m->Yg);
+  free(m->thin); free(m->thin_grad); free(m->A_row); free(m->Af_row); free(m->G); free(m->norm2); free(m->W); free(m->Asorted); free(m->near); free(m->E); free(m->Yg);
   qgrid_free(&m->qg);
   free(m->req); free(m->shcount); free(m->shdispl); free(m->shwork);
   free(m->thetaf); free(m->xf); free(m->yf); free(m->projf); free(m->Af); free(m->gradf); free(m->slice);
@@ -542,11 +543,15 @@ static void mmd_unsort(struct mmd *m, int c, long l, const double *acc)
       gram_axpy(m->theta[(size_t)l * d + t], m->A_row, n, m->thin_grad + t * (size_t)m->ns + (size_t)m->col[c]);
     return;
   }
+  /* scattered in L1, then copied: scattered straight into A, each store waited on a line of A */
   const size_t at = (size_t)l * (size_t)m->ns + (size_t)m->col[c];
-  if (m->set.single)
-    for (long r = 0; r < n; r++) m->Af[at + (size_t)perm[r]] = (float)acc[r];
-  else
-    for (long r = 0; r < n; r++) m->A[at + (size_t)perm[r]] = acc[r];
+  if (m->set.single) {
+    for (long r = 0; r < n; r++) m->Af_row[perm[r]] = (float)acc[r];
+    memcpy(m->Af + at, m->Af_row, (size_t)n * sizeof(float));
+  } else {
+    for (long r = 0; r < n; r++) m->A_row[perm[r]] = acc[r];
+    memcpy(m->A + at, m->A_row, (size_t)n * sizeof(double));
+  }
 }
 
 /* a_ck: the weight of the displacements of class c's atoms against class k (row: c's row sums

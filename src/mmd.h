@@ -72,7 +72,8 @@ struct mmd {
   int *gcount, *gdispl; /* Pc: allgather counts and displacements along class_comm */
   double *slice;            /* small d: one (class, direction) of projections */
   double *thin, *thin_grad; /* small d: transposed rows (d x rows), and gradient (d x ns): loops, not dgemm */
-  double *A_row;            /* small d: one class's displacement sums on one direction, un-sorted (instead of A) */
+  double *A_row;            /* one class's displacement sums on one direction, un-sorted (small d: instead of A) */
+  float *Af_row;            /* the same in float (single precision) */
   double *theta, *proj, *sorted, *knots, *levels, *ybatch, *S, *S2, *A, *acc, *dq;
   int *perm, *subset_work, *subset;
   int gram;                 /* exact W2: pairwise transports as GEMMs (classes of different sizes: on qg) */
