@@ -571,8 +571,13 @@ static void mmd_unsort(struct mmd *m, int c, long l, const double *acc)
       gram_axpy(m->theta[(size_t)l * d + t], m->A_row, n, m->thin_grad + t * (size_t)m->ns + (size_t)m->col[c]);
     return;
   }
-  /* scattered in L1, then copied: scattered straight into A, each store waited on a line of A */
+  /* scattered in L1, then copied: scattered straight into A, each store waited on a line of A;
+   * the next direction's row of A (ns values on) and order fetched meanwhile */
   const size_t at = (size_t)l * (size_t)m->ns + (size_t)m->col[c];
+  if (l + 1 < m->Lb) {
+    mmd_prefetch(m->set.single ? (const void *)(m->Af + at + m->ns) : (const void *)(m->A + at + m->ns), (size_t)n * (m->set.single ? 4 : 8), 1);
+    mmd_prefetch(perm + n, (size_t)n * sizeof(int), 0);
+  }
   if (m->set.single) {
     for (long r = 0; r < n; r++) m->Af_row[perm[r]] = (float)acc[r];
     memcpy(m->Af + at, m->Af_row, (size_t)n * sizeof(float));
