@@ -386,9 +386,6 @@ static int mmd_sort_angular(struct mmd *m)
   return bad;
 }
 
-/* Tiled over MMD_SORT_TILE directions: the projections are read as a few row streams and every
- * class's sorted values and permutations are written in runs (one direction at a time across all
- * classes would read 80 KB apart, one class across all directions would write as far apart). */
 /* bytes at p fetched into cache (for writing when w), every line they touch */
 static void mmd_prefetch(const void *p, size_t bytes, int w)
 {
@@ -412,6 +409,9 @@ static void mmd_prefetch_sort(const struct mmd *m, int j, long l)
   if (j < m->cl->C) mmd_prefetch(mmd_perm(m, j, l), n * sizeof(int), 1);
 }
 
+/* Tiled over MMD_SORT_TILE directions: the projections are read as a few row streams and every
+ * class's sorted values and permutations are written in runs (one direction at a time across all
+ * classes would read 80 KB apart, one class across all directions would write as far apart). */
 static int mmd_sort(struct mmd *m)
 {
   if (m->dir_order) return mmd_sort_angular(m);
