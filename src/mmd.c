@@ -143,7 +143,7 @@ static void mmd_alloc(struct mmd *m)
     m->thin = WOW_NEW(double, d * (size_t)(m->ns + m->ntb) + 1, "transposed rows (small d)");
     m->thin_grad = WOW_NEW(double, d * (size_t)m->ns + 1, "transposed gradient (small d)");
   }
-  m->A_row = WOW_NEW(double, (size_t)m->nmax + 1, "displacement sums of one class and direction");
+  if (!m->set.single || thin) m->A_row = WOW_NEW(double, (size_t)m->nmax + 1, "displacement sums of one class and direction");
   if (m->set.single) m->Af_row = WOW_NEW(float, (size_t)m->nmax + 1, "displacement sums of one class and direction (float)");
   m->req = WOW_NEW(MPI_Request, (size_t)(m->s1 - m->j0) + 1, "gradient requests");
   mmd_alloc_shares(m);

@@ -13,8 +13,8 @@
  * displacement sums (W2: block by block of directions), gradient dgemm, allreduce.
  * All buffers are allocated in mmd_init; mmd_eval allocates nothing (tests/test_noalloc.c counts).
  * With set.single the projections and the gradient back-projection are sgemms on float copies
- * (the sources converted each step, the targets once); sorting, transport and kernels stay in
- * double. */
+ * (the sources converted each step, unless the update wrote their copy: mmd_rows_float_ready; the
+ * targets once); sorting, transport and kernels stay in double. */
 #ifndef WOW_MMD_H
 #define WOW_MMD_H
 
