@@ -52,9 +52,11 @@ grep -q "key 'step.lr': value -1 out of range" sweep/broken/wowflow.log || fail 
 echo "ok sweep: 3 rows ok, the failing row flagged"
 
 # 3. a chain: each link may run 2 s of a flow of 4-12 s here (800 steps of 5-15 ms on 2 ranks;
-#    200 steps once took 5 s, then 1 s as the engine got faster, and the chain took one link)
+#    200 steps once took 5 s, then 1 s as the engine got faster, and the chain took one link).
+#    -t 10: chain.sbatch asks for USR1 300 s before the limit and Slurm may send it up to 60 s early,
+#    so with -t 5 Slurm itself signalled link 1 at a random moment and section 4 raced it.
 sed -e 's/^steps *=.*/steps = 800/' -e 's/^every *=.*/every = 1/' "$SRCDIR/input/gaussians.deck" > chain.deck
-CHAIN_WALLTIME=2 "$JOBS/submit" chain chain.deck chain -n 2 -t 5 > chain.txt || fail "submit chain"
+CHAIN_WALLTIME=2 "$JOBS/submit" chain chain.deck chain -n 2 -t 10 > chain.txt || fail "submit chain"
 for i in $(seq 480); do
   [ -e chain/CHAIN_DONE ] && [ -z "$(squeue -h -n wowflow-chain 2>/dev/null)" ] && break
   grep -q "stopping the chain" chain/chain.log 2>/dev/null && { cat chain/chain.log; fail "the chain stopped without completing"; }
@@ -68,9 +70,10 @@ mpirun_n 2 "$WOWFLOW" chain.deck -P run.dir=chain-ref > chainref.txt 2>&1 || fai
 echo "ok chain: $links links, bitwise equal to an uninterrupted run"
 
 # 4. USR1 to the batch shell of a link (what --signal=B:USR1@N does before the time limit)
-"$JOBS/submit" chain chain.deck usr1 -n 2 -t 5 > usr1.txt || fail "submit usr1 chain"
+"$JOBS/submit" chain chain.deck usr1 -n 2 -t 10 > usr1.txt || fail "submit usr1 chain"
 first=$(sed -n 's/^chain link 1 job \([0-9]*\).*/\1/p' usr1.txt)
 for i in $(seq 240); do [ "$(cat usr1/progress.tsv 2>/dev/null | wc -l)" -ge 20 ] && break; sleep 0.25; done
+[ "$(job_state "$first")" = RUNNING ] || { cat usr1/chain.log; fail "link 1 (job $first) is $(job_state "$first") before USR1"; }
 scancel --signal=USR1 --batch "$first" || fail "scancel USR1"
 for i in $(seq 480); do [ -e usr1/CHAIN_DONE ] && [ -z "$(squeue -h -n wowflow-chain 2>/dev/null)" ] && break; sleep 0.5; done
 [ -e usr1/CHAIN_DONE ] || { cat usr1/chain.log; fail "the USR1 chain did not complete"; }
