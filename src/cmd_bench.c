@@ -176,13 +176,7 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     double t = comm_wtime();
     mmd_eval(&m, k, x, y, g, &res);
     timer_start(&tm, TIMER_UPDATE);
-    const size_t at = (size_t)m.share0 * d; /* this rank's share of the rows, out of place, as a run steps (run_update) */
-    const float *gf = mmd_grad_float(&m);
-    const size_t n = (size_t)(m.share1 - m.share0) * d;
-    float *xf = gf ? mmd_rows_float(&m) : NULL; /* one direction group: every row here, and the next step's float copy */
-    if (gf) flow_step_into_float(&rule, x + at, v + at, gf + at, n, x2 + at, v2 + at, xf ? xf + at : NULL);
-    else flow_step_into(&rule, x + at, v + at, g + at, n, x2 + at, v2 + at);
-    mmd_rows_float_ready(&m, xf && at == 0 && n == (size_t)m.ns * d ? x2 : NULL);
+    mmd_step_share(&m, &rule, x, v, g, x2, v2); /* this rank's share of the rows, out of place, as a run steps (run_update) */
     bench_swap(&x, &x2);
     bench_swap(&v, &v2);
     timer_stop(&tm, TIMER_UPDATE);

@@ -93,9 +93,6 @@ void gram_rows(const double *S, int nrows, long K, int r0, int nr, double *G)
     for (int k = r0; k < r0 + i; k++) G[(size_t)i * (size_t)nrows + (size_t)k] = G[(size_t)(k - r0) * (size_t)nrows + (size_t)(r0 + i)];
 }
 
-/* out[i][k] = <a_i, b_k> over n entries for a block of 4 x 4 rows: sixteen sums in registers, each
- * row loaded once per 8 columns (the pairs of gram_dot would load it once per pair), lanes reduced
- * in a fixed order, then the tail: an entry's bits do not depend on the block it is in. */
 /* The reduction of one sum of the register blocks: its lanes pairwise, then the tail columns [t, n) of a . b. */
 static inline double gram_finish(gram_v8 v, const double *a, const double *b, long t, long n)
 {
@@ -104,6 +101,9 @@ static inline double gram_finish(gram_v8 v, const double *a, const double *b, lo
   return s;
 }
 
+/* out[i][k] = <a_i, b_k> over n entries for a block of 4 x 4 rows: sixteen sums in registers, each
+ * row loaded once per 8 columns (the pairs of gram_dot would load it once per pair), lanes reduced
+ * in a fixed order, then the tail: an entry's bits do not depend on the block it is in. */
 WOW_CLONES_FMA static void gram_block4(const double *const *a, const double *const *b, long n, double out[4][4])
 {
   const gram_v8 z = { 0 };
@@ -124,16 +124,16 @@ WOW_CLONES_FMA static void gram_block4(const double *const *a, const double *con
     for (int k = 0; k < 4; k++) out[i][k] = gram_finish(acc[i][k], a[i], b[k], t, n);
 }
 
-/* The upper triangle of the Gram of 6 rows r[0..5] over n columns: the 21 sums in registers, each
- * row loaded once per 8 columns (gram_block4 on 6 rows takes three blocks: 48 products and 24
- * loads per 8 columns for the same 21 sums).  Each sum is formed exactly as gram_block4 forms it
- * (per lane, then gram_finish): the same bits. */
 /* The 21 pairs i <= k of 6 rows, for X(i, k). */
 #define GRAM_U6_PAIRS(X) X(0, 0) X(0, 1) X(0, 2) X(0, 3) X(0, 4) X(0, 5) X(1, 1) X(1, 2) X(1, 3) X(1, 4) X(1, 5) \
   X(2, 2) X(2, 3) X(2, 4) X(2, 5) X(3, 3) X(3, 4) X(3, 5) X(4, 4) X(4, 5) X(5, 5)
 #define GRAM_U6_SUM(i, k) gram_v8 c##i##k = z;
 #define GRAM_U6_ADD(i, k) c##i##k += r##i * r##k;
 #define GRAM_U6_OUT(i, k) out[i][k] = gram_finish(c##i##k, r[i], r[k], t, n);
+/* The upper triangle of the Gram of 6 rows r[0..5] over n columns: the 21 sums in registers, each
+ * row loaded once per 8 columns (gram_block4 on 6 rows takes three blocks: 48 products and 24
+ * loads per 8 columns for the same 21 sums).  Each sum is formed exactly as gram_block4 forms it
+ * (per lane, then gram_finish): the same bits. */
 WOW_CLONES_FMA static void gram_upper6(const double *const *r, long n, double out[6][6])
 {
   const gram_v8 z = { 0 };

@@ -693,6 +693,17 @@ const float *mmd_grad_float(const struct mmd *m)
   return m->set.float_grad && m->set.single && m->grid->Pl == 1 && m->Lb > 0 ? m->gradf : NULL;
 }
 
+void mmd_step_share(struct mmd *m, const struct flow_step *st, const double *x, const double *v, const double *grad, double *x_out,
+                    double *v_out)
+{
+  const size_t d = m->cl->d, at = (size_t)m->share0 * d, n = (size_t)(m->share1 - m->share0) * d;
+  const float *gf = mmd_grad_float(m);
+  float *xf = gf ? mmd_rows_float(m) : NULL; /* one direction group: every row here, and the next step's float copy */
+  if (gf) flow_step_into_float(st, x + at, v + at, gf + at, n, x_out + at, v_out + at, xf ? xf + at : NULL);
+  else flow_step_into(st, x + at, v + at, grad + at, n, x_out + at, v_out + at);
+  mmd_rows_float_ready(m, xf && at == 0 && n == (size_t)m->ns * d ? x_out : NULL);
+}
+
 /* Rows [r0, r0 + nr) of the gradient: (1/L) A^T Theta (zero without own directions). */
 static void mmd_gradient_rows(struct mmd *m, long r0, long nr, double *grad)
 {
@@ -742,12 +753,12 @@ static void mmd_gradient(struct mmd *m, double *grad) { mmd_gradient_rows(m, 0, 
 static double mmd_local_norm2(const struct mmd *m, const double *grad)
 {
   const struct wow_clouds *cl = m->cl;
+  const float *gf = mmd_grad_float(m);
   double acc = 0.0;
   for (int c = m->j0; c < m->s1; c++) {
     const long r0 = mmd_max(m->col[c], m->share0), r1 = mmd_min(m->col[c] + cl->size[c], m->share1);
     if (r1 <= r0) continue;
     double s;
-    const float *gf = mmd_grad_float(m);
     if (gf) gram_norms_float(gf + (size_t)r0 * cl->d, 1, (r1 - r0) * (long)cl->d, &s);
     else gram_norms(grad + (size_t)r0 * cl->d, 1, (r1 - r0) * (long)cl->d, &s);
     acc += cl->weight[c] / (double)cl->size[c] * s;

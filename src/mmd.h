@@ -19,6 +19,7 @@
 #define WOW_MMD_H
 
 #include "comm.h"
+#include "flow.h"
 #include "kernel.h"
 #include "layout.h"
 #include "qgrid.h"
@@ -124,6 +125,12 @@ const float *mmd_grad_float(const struct mmd *m);
  * call mmd_rows_float_ready(m, NULL) (the test hook that puts a NaN into x does). */
 float *mmd_rows_float(struct mmd *m);
 void mmd_rows_float_ready(struct mmd *m, const double *x);
+/* After mmd_eval: the flow's step st on this rank's rows [share0, share1) of x (velocity v), out of
+ * place into x_out, v_out (run.c, bench).  From the float gradient where mmd_grad_float gives it,
+ * writing the rows' float copy as it goes (declared with mmd_rows_float_ready when every row is
+ * here), else from grad. */
+void mmd_step_share(struct mmd *m, const struct flow_step *st, const double *x, const double *v, const double *grad, double *x_out,
+                    double *v_out);
 /* Collective (direction groups): every rank's rows [share0, share1) of an ns x d array (the
  * particles after each rank updated its share, or their velocity) to all ranks of its class block;
  * nothing without shares.  Allocates nothing. */

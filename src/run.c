@@ -292,13 +292,7 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
  * new particles come from mmd_gather_shares; the velocity's only at a checkpoint (run_ckpt_write). */
 static void run_update(struct wow_run *r)
 {
-  const size_t d = r->cl.d, at = (size_t)r->mmd.share0 * d, n = (size_t)(r->mmd.share1 - r->mmd.share0) * d;
-  const float *gf = r->method == BL_WOW ? mmd_grad_float(&r->mmd) : NULL;
-  /* one direction group (gf): every row is updated here, and its float copy for the next step with it */
-  float *xf = gf ? mmd_rows_float(&r->mmd) : NULL;
-  if (gf) flow_step_into_float(&r->step_rule, r->x + at, r->vel + at, gf + at, n, r->x_prev + at, r->vel_prev + at, xf ? xf + at : NULL);
-  else flow_step_into(&r->step_rule, r->x + at, r->vel + at, r->grad + at, n, r->x_prev + at, r->vel_prev + at);
-  mmd_rows_float_ready(&r->mmd, xf && at == 0 && n == (size_t)r->mmd.ns * d ? r->x_prev : NULL);
+  mmd_step_share(&r->mmd, &r->step_rule, r->x, r->vel, r->grad, r->x_prev, r->vel_prev);
   double *t = r->x;
   r->x = r->x_prev;
   r->x_prev = t;
