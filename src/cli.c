@@ -22,7 +22,7 @@ const char *cli_usage(void)
          "      compare the particles and loss history of two output files (exit 1 if they differ)\n"
          "  wowflow bench [--classes C] [--n N] [--m M] [--d D] [--projections L] [--steps S] [--warmup W]\n"
          "                [--batch B] [--class-groups PC] [--kernel K] [--estimator E] [--precision double|single]\n"
-         "                [--overlap] [--no-shares] [--tsv FILE]\n"
+         "                [--overlap] [--no-shares] [--no-shared-memory] [--tsv FILE]\n"
          "      time S steps on synthetic Gaussian classes (C source and C target classes of n and m points\n"
          "      in R^d); prints ms per step, phase times, GEMM rate against the GEMM floor, memory\n"
          "  wowflow bench --sums [--n N] [--d D] [--projections L] [--kernel gaussian|riesz] [--h H] [--steps REPS]\n"
@@ -207,6 +207,7 @@ static int cli_bench(int argc, char **argv, int i, struct cli *c, char *err, siz
     if (strcmp(a, "--sums") == 0) { c->sums = 1; continue; }
     if (strcmp(a, "--overlap") == 0) { c->overlap = 1; continue; }
     if (strcmp(a, "--no-shares") == 0) { c->no_shares = 1; continue; }
+    if (strcmp(a, "--no-shared-memory") == 0) { c->no_shm = 1; continue; }
     if (strcmp(a, "--predict") == 0) { c->predict = 1; continue; }
     if (strcmp(a, "--comm") == 0) { c->comm = 1; continue; }
     if (!v && a[0] == '-') { snprintf(err, len, "command line: option %s needs a value", a); return -1; }

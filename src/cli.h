@@ -43,6 +43,7 @@ struct cli {
   int sums;           /* bench --sums: the kernel-sum paths (cmd_bench_sums) */
   int overlap;        /* bench --overlap: parallel.overlap */
   int no_shares;      /* bench --no-shares: parallel.shares = false */
+  int no_shm;         /* bench --no-shared-memory: parallel.shared_memory = false */
   int predict;        /* bench --predict: the cost model's table, no run (cmd_bench_model) */
   int comm;           /* bench --comm: collectives timed, latency and bandwidth fitted (cmd_bench_comm) */
   long comm_max_kb;   /* bench --comm --max-kb K: largest message per rank */

@@ -162,6 +162,13 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   double *x2 = WOW_NEW(double, (size_t)m.ns * d + 1, "x before the step"), *v2 = WOW_NEW(double, (size_t)m.ns * d + 1, "vel before the step");
   bench_fill(&cl, m.j0, m.s1, x);
   bench_fill(&cl, m.t0, m.j1, y);
+  struct mmd_node nm = { 0 }; /* shares on one node: particles and gradient partials in shared memory, as a run (run_node_memory) */
+  double *own_x = x, *own_x2 = x2, *own_g = g;
+  if (!c->no_shm && mmd_node_alloc(&m, x, x2, &nm, msg, sizeof msg)) {
+    x = nm.x;
+    x2 = nm.x_prev;
+    g = mmd_node_grad(&m, &nm);
+  }
   struct flow_step rule = { FLOW_MOMENTUM, 1e-3, 0.9 };
   struct mmd_result res;
   double *ms = WOW_NEW(double, c->steps, "step times"), *fl = WOW_NEW(double, c->steps, "floor times");
@@ -181,7 +188,7 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     bench_swap(&v, &v2);
     timer_stop(&tm, TIMER_UPDATE);
     timer_start(&tm, TIMER_COMM);
-    mmd_gather_shares(&m, x);
+    mmd_sync_shares(&m, x);
     timer_stop(&tm, TIMER_COMM);
     comm_barrier(world);
     if (k < c->warmup) continue;
@@ -238,7 +245,8 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
            c->rates.bandwidth_gbs, c->rates.memory_gbs, 1e3 * model.total, 1e3 * model.compute, 1e3 * (model.gather + model.reduce));
     if (c->tsv) bench_tsv(c, P, &grid, stat3, floor_ms, step_ratio, phase_ms, gflops, peak, rss, kernel);
   }
-  free(ms); free(fl); free(ratio); free(x); free(y); free(g); free(v); free(x2); free(v2);
+  free(ms); free(fl); free(ratio); free(own_x); free(y); free(own_g); free(v); free(own_x2); free(v2);
+  mmd_node_free(&nm);
   mmd_free(&m);
   layout_part_free(&part);
   comm_grid_free(&grid);

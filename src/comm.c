@@ -3,11 +3,16 @@
 #include "comm.h"
 #include "mem.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static void comm_check_rc(int rc, const char *what)
@@ -250,6 +255,80 @@ void comm_reduce_scatter_doubles(double *buf, const int *cnt, const int *dsp, do
   const int rank = comm_rank(comm);
   comm_check_rc(MPI_Reduce_scatter(buf, work, cnt, MPI_DOUBLE, MPI_SUM, comm), "MPI_Reduce_scatter");
   memcpy(buf + dsp[rank], work, (size_t)cnt[rank] * sizeof(double));
+}
+
+int comm_one_node(MPI_Comm comm)
+{
+  MPI_Comm node;
+  comm_check_rc(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node), "MPI_Comm_split_type");
+  const int one = comm_size(node) == comm_size(comm);
+  MPI_Comm_free(&node);
+  return comm_all_ok(comm, one);
+}
+
+/* Rank 0's part of comm_shared_alloc: a fresh name, the object sized and its pages reserved. */
+static int comm_shared_create(char *name, size_t nlen, size_t bytes, char *msg, size_t len)
+{
+  static unsigned serial = 0;
+  snprintf(name, nlen, "/wowflow.%ld.%u", (long)getpid(), serial++);
+  int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+  if (fd < 0) { snprintf(msg, len, "shm_open %s: %s", name, strerror(errno)); return -1; }
+  /* test hook (tests/test_invariance.sh): WOWFLOW_FAULT=shared_memory_full reserves more than
+   * /dev/shm holds, so that the real failure path runs (the kernel refuses such a size at once) */
+  const char *fault = getenv("WOWFLOW_FAULT");
+  struct statvfs fs;
+  off_t want = (off_t)bytes;
+  if (fault && strcmp(fault, "shared_memory_full") == 0 && statvfs("/dev/shm", &fs) == 0 && fs.f_blocks > 0)
+    want = (off_t)((double)fs.f_blocks * (double)fs.f_frsize) + (off_t)bytes + ((off_t)1 << 20);
+  int rc = ftruncate(fd, want) ? errno : posix_fallocate(fd, 0, want);
+  if (rc) {
+    snprintf(msg, len, "reserving %.0f bytes of POSIX shared memory: %s", (double)want, strerror(rc));
+    shm_unlink(name);
+  }
+  close(fd);
+  return rc ? -1 : 0;
+}
+
+static void *comm_shared_map(const char *name, size_t bytes, char *msg, size_t len)
+{
+  int fd = shm_open(name, O_RDWR, 0600);
+  if (fd < 0) { snprintf(msg, len, "shm_open %s: %s", name, strerror(errno)); return NULL; }
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) { snprintf(msg, len, "mmap of %zu shared bytes: %s", bytes, strerror(errno)); return NULL; }
+  return p;
+}
+
+void *comm_shared_alloc(MPI_Comm comm, size_t bytes, char *msg, size_t len)
+{
+  char name[64] = "", mine[WOW_ERRLEN] = "";
+  if (bytes == 0) bytes = 1;
+  const int root = comm_rank(comm) == 0;
+  int ok = root ? comm_shared_create(name, sizeof name, bytes, mine, sizeof mine) == 0 : 1;
+  comm_bcast_bytes(&ok, sizeof ok, 0, comm);
+  if (!ok) {
+    comm_bcast_bytes(mine, sizeof mine, 0, comm);
+    snprintf(msg, len, "%s", mine);
+    return NULL;
+  }
+  comm_bcast_bytes(name, sizeof name, 0, comm);
+  void *p = comm_shared_map(name, bytes, mine, sizeof mine);
+  comm_barrier(comm); /* every rank has opened the name */
+  if (root) shm_unlink(name);
+  const int all = comm_all_ok(comm, p != NULL);
+  if (all) return p;
+  /* the lowest failing rank's reason to every rank */
+  int first = p ? INT_MAX : comm_rank(comm), lowest;
+  comm_check_rc(MPI_Allreduce(&first, &lowest, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce (shared memory)");
+  comm_bcast_bytes(mine, sizeof mine, lowest, comm);
+  snprintf(msg, len, "%s", mine);
+  if (p) munmap(p, bytes);
+  return NULL;
+}
+
+void comm_shared_free(void *p, size_t bytes)
+{
+  if (p) munmap(p, bytes ? bytes : 1);
 }
 
 void comm_bcast_bytes(void *buf, size_t n, int root, MPI_Comm comm)

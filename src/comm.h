@@ -71,6 +71,16 @@ void comm_allgatherv_doubles(const double *send, double *recv, const int *cnt, c
  * doubles of scratch).  The rest of buf is left as it was.  Allocates nothing. */
 void comm_reduce_scatter_doubles(double *buf, const int *cnt, const int *dsp, double *work, MPI_Comm comm);
 void comm_bcast_bytes(void *buf, size_t n, int root, MPI_Comm comm);
+
+/* Collective: 1 on every rank when all ranks of comm run on one node (can share memory). */
+int comm_one_node(MPI_Comm comm);
+/* Collective over comm (one node, comm_one_node): an array of bytes that every rank maps (each at
+ * its own address), zero-filled, in POSIX shared memory whose pages are all reserved here
+ * (posix_fallocate): a full /dev/shm is a message now, never a SIGBUS in a later step.  The name
+ * is unlinked before return, so nothing is left behind however the job ends.  NULL on every rank
+ * when any rank fails (msg: the first failing rank's reason).  Free with comm_shared_free. */
+void *comm_shared_alloc(MPI_Comm comm, size_t bytes, char *msg, size_t len);
+void comm_shared_free(void *p, size_t bytes);
 /* Collective: root's string (malloc'ed) replaces *s on every other rank. */
 void comm_bcast_string(char **s, int root, MPI_Comm comm);
 

@@ -766,6 +766,29 @@ static double mmd_local_norm2(const struct mmd *m, const double *grad)
   return acc;
 }
 
+/* Node memory (mmd_node_memory): once every rank of the direction group has written its partial,
+ * this rank's share rows of grad (its own partial) become the sum of the Pl partials, in the order
+ * p = 0, 1, ..., a tile at a time (the same on every rank; the reduce-scatter's order at Pl = 2).
+ * The other ranks read only their own shares' rows of this partial. */
+static void mmd_sum_partials(struct mmd *m, double *grad)
+{
+  const int Pl = m->grid->Pl;
+  const size_t d = m->cl->d, total = (size_t)m->ns * d, r0 = (size_t)m->share0 * d, r1 = (size_t)m->share1 * d;
+  enum { TILE = 512 };
+  double acc[TILE];
+  if (grad != m->partials + (size_t)m->grid->pl * total) wow_fail("internal: the gradient is not this rank's shared partial");
+  comm_barrier(m->grid->dir_comm);
+  for (size_t i0 = r0; i0 < r1; i0 += TILE) {
+    const size_t k = r1 - i0 < TILE ? r1 - i0 : TILE;
+    memcpy(acc, m->partials + i0, k * sizeof(double));
+    for (int p = 1; p < Pl; p++) {
+      const double *src = m->partials + (size_t)p * total + i0;
+      for (size_t i = 0; i < k; i++) acc[i] += src[i];
+    }
+    memcpy(grad + i0, acc, k * sizeof(double));
+  }
+}
+
 /* ------------------------------------------------------------------ one evaluation */
 
 void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double *grad, struct mmd_result *res)
@@ -824,7 +847,8 @@ void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double
   }
 
   timer_start(m->tm, TIMER_COMM);
-  if (m->shcount) comm_reduce_scatter_doubles(grad, m->shcount, m->shdispl, m->shwork, g->dir_comm);
+  if (m->partials) mmd_sum_partials(m, grad);
+  else if (m->shcount) comm_reduce_scatter_doubles(grad, m->shcount, m->shdispl, m->shwork, g->dir_comm);
   else if (g->Pl > 1 && !overlap) comm_sum_doubles(grad, (size_t)m->ns * m->cl->d, g->dir_comm);
   timer_stop(m->tm, TIMER_COMM);
   timer_start(m->tm, TIMER_GRADIENT);
@@ -842,6 +866,63 @@ void mmd_gather_shares(const struct mmd *m, double *rows)
   if (m->shcount) comm_allgatherv_doubles(rows + (size_t)m->share0 * m->cl->d, rows, m->shcount, m->shdispl, m->grid->dir_comm);
 }
 
+int mmd_node_memory(struct mmd *m, double *partials)
+{
+  if (!m->shcount) return 0;
+  m->partials = partials;
+  return 1;
+}
+
+int mmd_node_alloc(struct mmd *m, const double *x, const double *x_prev, struct mmd_node *nm, char *msg, size_t len)
+{
+  const struct comm_grid *g = m->grid;
+  memset(nm, 0, sizeof *nm);
+  msg[0] = '\0';
+  if (!comm_all_ok(g->world, m->shcount != NULL)) return 0;
+  if (!comm_all_ok(g->world, comm_one_node(g->dir_comm))) {
+    snprintf(msg, len, "the ranks of a class block are on different nodes");
+    return 0;
+  }
+  const size_t rows = (size_t)m->ns * m->cl->d;
+  nm->rows_bytes = rows * sizeof(double);
+  nm->partials_bytes = (size_t)g->Pl * nm->rows_bytes;
+  char why[WOW_ERRLEN] = "";
+  nm->x = comm_shared_alloc(g->dir_comm, nm->rows_bytes, why, sizeof why);
+  if (nm->x) nm->x_prev = comm_shared_alloc(g->dir_comm, nm->rows_bytes, why, sizeof why);
+  if (nm->x_prev) nm->partials = comm_shared_alloc(g->dir_comm, nm->partials_bytes, why, sizeof why);
+  if (!comm_all_ok(g->world, nm->partials != NULL)) {
+    snprintf(msg, len, "%s", why[0] ? why : "shared memory failed on another class block");
+    mmd_node_free(nm);
+    return 0;
+  }
+  if (g->pl == 0 && rows) {
+    memcpy(nm->x, x, nm->rows_bytes);
+    memcpy(nm->x_prev, x_prev, nm->rows_bytes);
+  }
+  comm_barrier(g->dir_comm);
+  mmd_node_memory(m, nm->partials);
+  return 1;
+}
+
+void mmd_node_free(struct mmd_node *nm)
+{
+  comm_shared_free(nm->x, nm->rows_bytes);
+  comm_shared_free(nm->x_prev, nm->rows_bytes);
+  comm_shared_free(nm->partials, nm->partials_bytes);
+  memset(nm, 0, sizeof *nm);
+}
+
+double *mmd_node_grad(const struct mmd *m, const struct mmd_node *nm)
+{
+  return nm->partials + (size_t)m->grid->pl * (size_t)m->ns * m->cl->d;
+}
+
+void mmd_sync_shares(const struct mmd *m, double *x)
+{
+  if (m->partials) comm_barrier(m->grid->dir_comm);
+  else mmd_gather_shares(m, x);
+}
+
 void mmd_describe(const struct mmd *m, char *buf, size_t len)
 {
   const char *why = m->set.force_loops ? " (forced)" : m->set.kernel.p != 2 ? " (the kernel uses SW_1)" : " (classes of too many sizes for the merged grid)";
@@ -850,11 +931,13 @@ void mmd_describe(const struct mmd *m, char *buf, size_t len)
   else if (m->E && m->set.estimator == MMD_QUANTILE) snprintf(form, sizeof form, "GEMM form on the quantile levels (Q = %d)", m->set.Q);
   else if (m->E) snprintf(form, sizeof form, "GEMM form on the merged quantile grid (%ld intervals)", m->qg.G);
   else snprintf(form, sizeof form, "GEMM form");
-  char shares[96] = "", sweep[160] = "";
+  char shares[128] = "", sweep[160] = "";
   if (m->dir_order)
     snprintf(sweep, sizeof sweep, "; each sort from the previous direction's order (d = 2, directions by angle%s)",
              m->tsweep ? "; the targets' advanced by their flip events" : "");
-  if (m->shcount) snprintf(shares, sizeof shares, "; particles updated in %d shares (gradient reduce-scattered)", m->grid->Pl);
+  if (m->shcount)
+    snprintf(shares, sizeof shares, "; particles updated in %d shares (%s)", m->grid->Pl,
+             m->partials ? "particles and gradient partials in shared memory" : "gradient reduce-scattered");
   snprintf(buf, len, "pairwise transports: %s; projections and gradient: %s%s%s", form,
            m->set.single ? "sgemm" : m->thin ? "loops (d <= 4)" : "dgemm", sweep, shares);
 }

@@ -103,6 +103,8 @@ struct mmd {
                              * pl-th of Pl even parts */
   int *shcount, *shdispl;   /* Pl: every share's doubles (rows x d) and offset, for the reduce-scatter and the all-gather */
   double *shwork;           /* one share: the reduce-scatter's result */
+  double *partials;         /* mmd_node_memory: the Pl gradient partials (each ns x d) in memory the direction group shares,
+                             * or NULL */
   double F_local;
 };
 
@@ -135,6 +137,28 @@ void mmd_step_share(struct mmd *m, const struct flow_step *st, const double *x, 
  * particles after each rank updated its share, or their velocity) to all ranks of its class block;
  * nothing without shares.  Allocates nothing. */
 void mmd_gather_shares(const struct mmd *m, double *rows);
+/* Shares (set.share, Pl > 1) whose direction group runs on one node: the caller keeps the
+ * particles (all ns x d rows) and the Pl gradient partials (Pl x ns x d, the pl-th passed as grad to
+ * mmd_eval) in memory every rank of the group maps (comm_shared_alloc).  mmd_eval then sums the
+ * share's rows of the partials after a barrier instead of the reduce-scatter, and mmd_sync_shares is
+ * a barrier instead of the all-gather.  Returns 0 (and changes nothing) where there are no shares. */
+int mmd_node_memory(struct mmd *m, double *partials);
+/* The three node-shared arrays of mmd_node_memory: particles, particles before the step, partials. */
+struct mmd_node {
+  double *x, *x_prev, *partials;
+  size_t rows_bytes, partials_bytes;
+};
+/* Collective (world): where shares exist and every direction group runs on one node, allocate the
+ * arrays (comm_shared_alloc), copy x and x_prev (ns x d, the same on every rank of a group) in, and
+ * declare them (mmd_node_memory); grad for mmd_eval is then nm->partials + pl * ns * d.  Returns 1
+ * on every rank, or 0 on every rank (nm zeroed, msg says why unless there are simply no shares). */
+int mmd_node_alloc(struct mmd *m, const double *x, const double *x_prev, struct mmd_node *nm, char *msg, size_t len);
+void mmd_node_free(struct mmd_node *nm);
+/* This rank's partial (grad of mmd_eval) in nm. */
+double *mmd_node_grad(const struct mmd *m, const struct mmd_node *nm);
+/* Collective (direction groups), after each rank updated its share of the particles x: every row to
+ * every rank of the class block (a barrier with mmd_node_memory, else mmd_gather_shares). */
+void mmd_sync_shares(const struct mmd *m, double *x);
 /* One line for the log: how the pairwise transports and the products run (the same on every rank). */
 void mmd_describe(const struct mmd *m, char *buf, size_t len);
 /* Collective, after mmd_eval: the full nc x nc matrix of the kernel statistic (SW_2^2, or SW_1 for

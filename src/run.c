@@ -194,6 +194,28 @@ static void run_baseline(struct wow_run *r)
     comm_check_all(r->world, msg);
 }
 
+/* Collective: with shares whose class blocks each run on one node (parallel.shared_memory), the
+ * particles, the particles before the step and the gradient partials move into memory the block
+ * shares (mmd_node_alloc) and the private arrays are freed; where that fails, the log says why and
+ * the run goes on with the collectives. */
+static void run_node_memory(struct wow_run *r)
+{
+  if (r->method != BL_WOW) return;
+  char why[WOW_ERRLEN] = "";
+  if (deck_bool(&r->deck, "parallel.shared_memory") && mmd_node_alloc(&r->mmd, r->x, r->x_prev, &r->node, why, sizeof why)) {
+    free(r->x);
+    free(r->x_prev);
+    free(r->grad);
+    r->x = r->node.x;
+    r->x_prev = r->node.x_prev;
+    r->grad = mmd_node_grad(&r->mmd, &r->node);
+  }
+  if (why[0]) log_msg(&r->log, "note: shared memory not used (%s): the gradient is reduce-scattered, the particles all-gathered", why);
+  char line[512];
+  mmd_describe(&r->mmd, line, sizeof line);
+  log_msg(&r->log, "%s", line);
+}
+
 static void run_banner(struct wow_run *r)
 {
   if (r->rank != 0) return;
@@ -212,10 +234,6 @@ static void run_banner(struct wow_run *r)
             r->bl.set.eps, r->bl.set.iters, r->bl.set.tol, r->bl.set.lr, r->bl.set.wd);
   log_msg(&r->log, "grid %d class groups x %d direction groups on %d ranks", r->grid.Pc, r->grid.Pl, r->grid.size);
   char warn[512];
-  if (r->method == BL_WOW) {
-    mmd_describe(&r->mmd, warn, sizeof warn);
-    log_msg(&r->log, "%s", warn);
-  }
   prov_blas_warning(warn, sizeof warn);
   if (warn[0]) log_msg(&r->log, "%s", warn);
 }
@@ -280,6 +298,7 @@ int run_setup(struct wow_run *r, MPI_Comm world, const char *deck_path, char *co
     ckpt_restore(r, restart);
     r->last_ckpt_step = r->step0;
   }
+  run_node_memory(r);
   signals_install();
   return 0;
 }
@@ -332,14 +351,15 @@ static void run_check_finite(struct wow_run *r, long k, const struct mmd_result 
 }
 
 /* Test hook: WOWFLOW_FAULT=nan_at_step:K puts a NaN into the particles before step K is evaluated
- * (the numerical-guard tests use it; nothing else reads the variable). */
+ * (the numerical-guard tests use it; the only other reader is comm.c's shared_memory_full). */
 static void run_fault_hook(struct wow_run *r, long k)
 {
   const char *f = getenv("WOWFLOW_FAULT");
   long s;
   if (f && sscanf(f, "nan_at_step:%ld", &s) == 1 && s == k && r->mmd.ns > 0) {
-    r->x[0] = NAN;
-    mmd_rows_float_ready(&r->mmd, NULL); /* x changed after its float copy was made */
+    if (!r->node.x || r->grid.pl == 0) r->x[0] = NAN; /* shared rows: written once, seen by all after the barrier */
+    mmd_rows_float_ready(&r->mmd, NULL);           /* x changed after its float copy was made */
+    if (r->node.x) comm_barrier(r->grid.dir_comm);
   }
 }
 
@@ -467,7 +487,7 @@ int run_flow(struct wow_run *r)
     timer_stop(&r->tm, TIMER_UPDATE);
     if (r->method == BL_WOW) {
       timer_start(&r->tm, TIMER_COMM);
-      mmd_gather_shares(&r->mmd, r->x);
+      mmd_sync_shares(&r->mmd, r->x);
       timer_stop(&r->tm, TIMER_COMM);
     }
     double now = comm_wtime();
@@ -534,8 +554,14 @@ void run_free(struct wow_run *r)
     layout_clouds_free(&r->cl);
     comm_grid_free(&r->grid);
   }
-  free(r->x); free(r->y); free(r->grad); free(r->vel); free(r->hist_F); free(r->hist_gnorm); free(r->dir); free(r->align_cost0); free(r->stop_path);
-  free(r->x_prev); free(r->vel_prev);
+  if (r->node.x) mmd_node_free(&r->node); /* x, x_prev and grad were in it */
+  else {
+    free(r->x);
+    free(r->grad);
+    free(r->x_prev);
+  }
+  free(r->y); free(r->vel); free(r->hist_F); free(r->hist_gnorm); free(r->dir); free(r->align_cost0); free(r->stop_path);
+  free(r->vel_prev);
   log_close(&r->log);
   deck_free(&r->deck);
 }

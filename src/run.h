@@ -39,6 +39,7 @@ struct wow_run {
   long steps;
   double *x, *y, *grad, *vel; /* own source rows, own target rows, gradient, momentum buffer */
   double *x_prev, *vel_prev;    /* the state before the last update (the last good one if it blows up) */
+  struct mmd_node node;         /* parallel.shared_memory: x, x_prev and grad point into it (run_node_memory), else zero */
   double *hist_F, *hist_gnorm; /* steps + 1 entries: F at x_0 .. x_steps */
   double t_loop;
   char *dir;

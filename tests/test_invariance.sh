@@ -1,6 +1,9 @@
 #!/bin/sh
 # test_invariance.sh ENV.SH -- input/tiny.deck for 20 steps on 1, 2, 3 and 4 ranks with different
 # grids (4 = 1x4, 2x2, 4x1) gives the same F history and final particles to 1e-10 relative.
+# Where the ranks of a class block share a node, the particles and gradient partials sit in shared
+# memory (parallel.shared_memory): the same bits as with the collectives, and a full /dev/shm
+# (WOWFLOW_FAULT=shared_memory_full) falls back to them with a note.
 . "$1"
 W=$(workdir invariance)
 cd "$W" || exit 1
@@ -17,6 +20,25 @@ for c in "2 1" "2 2" "3 auto" "3 3" "4 1" "4 2" "4 4"; do
   "$WOWFLOW" compare ref/final.h5 "$name/final.h5" --rtol 1e-10 > "$name.cmp" || { cat "$name.cmp"; fail "$name differs from 1 rank"; }
   echo "ok $name: $(grep particles "$name.cmp")"
 done
+# shared memory against the collectives: the same bits (two partials add the same in either order)
+shm_used() { grep -q "partials in shared memory" "$1" || { cat "$1"; fail "$2"; }; }
+if [ -w /dev/shm ]; then
+  shm_used np2_pc1.txt "2 ranks, grid 1 x 2: shared memory not used"
+  shm_used np4_pc2.txt "4 ranks, grid 2 x 2: shared memory not used"
+fi
+mpirun_n 2 "$WOWFLOW" "$SRCDIR/input/tiny.deck" -P run.dir=coll -P parallel.class_groups=1 -P parallel.shared_memory=false > coll.txt 2>&1 ||
+  { cat coll.txt; fail "run with parallel.shared_memory = false failed"; }
+grep -q "gradient reduce-scattered" coll.txt || { cat coll.txt; fail "shared_memory = false: collectives not used"; }
+"$WOWFLOW" compare coll/final.h5 np2_pc1/final.h5 --rtol 0 --atol 0 > coll.cmp || { cat coll.cmp; fail "shared memory differs from the collectives"; }
+echo "ok shared memory = collectives, bit for bit"
+WOWFLOW_FAULT=shared_memory_full mpirun_n 2 "$WOWFLOW" "$SRCDIR/input/tiny.deck" -P run.dir=full -P parallel.class_groups=1 > full.txt 2>&1 ||
+  { cat full.txt; fail "a full /dev/shm ended the run"; }
+if [ -w /dev/shm ]; then
+  grep -q "note: shared memory not used (.*No space left" full.txt || { cat full.txt; fail "a full /dev/shm: no note"; }
+fi
+"$WOWFLOW" compare coll/final.h5 full/final.h5 --rtol 0 --atol 0 > full.cmp || { cat full.cmp; fail "the fallback differs"; }
+ls /dev/shm | grep -q "^wowflow\." && fail "shared memory objects left in /dev/shm: $(ls /dev/shm | grep '^wowflow\.')"
+echo "ok a full /dev/shm: $(grep -o 'note: shared memory not used[^:]*' full.txt)"
 # a different seed must differ (the comparison can fail)
 mpirun_n 1 "$WOWFLOW" "$SRCDIR/input/tiny.deck" -P run.dir=seed2 -P run.seed=8 > seed2.txt 2>&1 || fail "seed run failed"
 if "$WOWFLOW" compare ref/final.h5 seed2/final.h5 --rtol 1e-10 > seed2.cmp; then fail "another seed gave the same result"; fi
