@@ -162,12 +162,12 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   double *x2 = WOW_NEW(double, (size_t)m.ns * d + 1, "x before the step"), *v2 = WOW_NEW(double, (size_t)m.ns * d + 1, "vel before the step");
   bench_fill(&cl, m.j0, m.s1, x);
   bench_fill(&cl, m.t0, m.j1, y);
-  struct mmd_node nm = { 0 }; /* shares on one node: particles and gradient partials in shared memory, as a run (run_node_memory) */
+  struct mmd_node nm = { 0 }; /* shares on one node: particles and gradient in shared memory, as a run (run_node_memory) */
   double *own_x = x, *own_x2 = x2, *own_g = g;
   if (!c->no_shm && mmd_node_alloc(&m, x, x2, &nm, msg, sizeof msg)) {
     x = nm.x;
     x2 = nm.x_prev;
-    g = mmd_node_grad(&m, &nm);
+    g = nm.grad;
   }
   struct flow_step rule = { FLOW_MOMENTUM, 1e-3, 0.9 };
   struct mmd_result res;

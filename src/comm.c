@@ -331,6 +331,13 @@ void comm_shared_free(void *p, size_t bytes)
   if (p) munmap(p, bytes ? bytes : 1);
 }
 
+void comm_shared_sync(MPI_Comm comm)
+{
+  __atomic_thread_fence(__ATOMIC_SEQ_CST); /* this rank's stores before the barrier, the others' loads after it */
+  comm_barrier(comm);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 void comm_bcast_bytes(void *buf, size_t n, int root, MPI_Comm comm)
 {
   const size_t chunk = (size_t)1 << 30;

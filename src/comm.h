@@ -81,6 +81,8 @@ int comm_one_node(MPI_Comm comm);
  * when any rank fails (msg: the first failing rank's reason).  Free with comm_shared_free. */
 void *comm_shared_alloc(MPI_Comm comm, size_t bytes, char *msg, size_t len);
 void comm_shared_free(void *p, size_t bytes);
+/* Collective: a barrier after which every rank sees what the others wrote to shared memory before it. */
+void comm_shared_sync(MPI_Comm comm);
 /* Collective: root's string (malloc'ed) replaces *s on every other rank. */
 void comm_bcast_string(char **s, int root, MPI_Comm comm);
 

@@ -88,7 +88,7 @@ static const struct deck_key wow_schema[] = {
     "each rank of a class block updates its share of the particles (gradient reduce-scattered, particles all-gathered); "
     "false: every rank updates all of them (gradient all-reduced)" },
   { "parallel.shared_memory", DECK_BOOL, "true", 0, 0, M, NULL,
-    "with shares, where the ranks of a class block run on one node: the particles and the gradient partials in memory they share "
+    "with shares, where the ranks of a class block run on one node: the particles and the gradient in memory they share "
     "(POSIX shared memory, reserved at start), instead of the reduce-scatter and the all-gather; false: MPI collectives" },
   { "parallel.overlap", DECK_BOOL, "false", 0, 0, M, NULL,
     "all-reduce the gradient class by class (MPI_Iallreduce) while the next class's gradient is computed" },

@@ -705,25 +705,31 @@ void mmd_step_share(struct mmd *m, const struct flow_step *st, const double *x, 
 }
 
 /* Rows [r0, r0 + nr) of the gradient: (1/L) A^T Theta (zero without own directions). */
-static void mmd_gradient_rows(struct mmd *m, long r0, long nr, double *grad)
+static void mmd_gradient_rows(struct mmd *m, long r0, long nr, double *grad, int add)
 {
   const int d = (int)m->cl->d, ns = (int)m->ns, Lb = (int)m->Lb;
-  if (nr == 0) return;
-  if (Lb == 0) { memset(grad + (size_t)r0 * d, 0, (size_t)nr * (size_t)d * sizeof(double)); return; }
+  const size_t n = (size_t)nr * (size_t)d;
+  double *out = grad + (size_t)r0 * d;
+  if (nr == 0 || (Lb == 0 && add)) return;
+  if (Lb == 0) { memset(out, 0, n * sizeof(double)); return; }
   if (m->set.single) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nr, d, Lb, 1.0f / (float)m->set.L, m->Af + r0, ns, m->thetaf, d, 0.0f,
-                m->gradf + (size_t)r0 * d, d);
-    if (!mmd_grad_float(m)) convert_to_double(m->gradf + (size_t)r0 * d, (size_t)nr * (size_t)d, grad + (size_t)r0 * d);
+    float *gf = m->gradf + (size_t)r0 * d;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nr, d, Lb, 1.0f / (float)m->set.L, m->Af + r0, ns, m->thetaf, d, 0.0f, gf, d);
+    if (add) for (size_t i = 0; i < n; i++) out[i] += (double)gf[i];
+    else if (!mmd_grad_float(m)) convert_to_double(gf, n, out);
     return;
   }
   if (m->thin) { /* d <= MMD_THIN: gt[t][i] = sum_l A[l][i] theta[l][t], summed by mmd_unsort */
     const double scale = 1.0 / (double)m->set.L, *gt = m->thin_grad;
-    for (long i = r0; i < r0 + nr; i++)
-      for (int t = 0; t < d; t++) grad[(size_t)i * (size_t)d + (size_t)t] = scale * gt[(size_t)t * (size_t)ns + (size_t)i];
+    for (long i = 0; i < nr; i++)
+      for (int t = 0; t < d; t++) {
+        const double v = scale * gt[(size_t)t * (size_t)ns + (size_t)(r0 + i)];
+        out[(size_t)i * (size_t)d + (size_t)t] = add ? out[(size_t)i * (size_t)d + (size_t)t] + v : v;
+      }
     return;
   }
-  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nr, d, Lb, 1.0 / (double)m->set.L, m->A + r0, ns, m->theta, d, 0.0,
-              grad + (size_t)r0 * d, d);
+  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nr, d, Lb, 1.0 / (double)m->set.L, m->A + r0, ns, m->theta, d, add ? 1.0 : 0.0,
+              out, d);
 }
 
 /* parallel.overlap: class by class, each block all-reduced along dir_comm while the next one is
@@ -735,7 +741,7 @@ static void mmd_gradient_overlap(struct mmd *m, double *grad)
   for (int c = m->j0; c < m->s1; c++) {
     const long r0 = m->col[c], nr = m->cl->size[c];
     timer_start(m->tm, TIMER_GRADIENT);
-    mmd_gradient_rows(m, r0, nr, grad);
+    mmd_gradient_rows(m, r0, nr, grad, 0);
     timer_stop(m->tm, TIMER_GRADIENT);
     timer_start(m->tm, TIMER_COMM);
     comm_test_all(nreq, m->req);
@@ -747,7 +753,7 @@ static void mmd_gradient_overlap(struct mmd *m, double *grad)
   timer_stop(m->tm, TIMER_COMM);
 }
 
-static void mmd_gradient(struct mmd *m, double *grad) { mmd_gradient_rows(m, 0, m->ns, grad); }
+static void mmd_gradient(struct mmd *m, double *grad) { mmd_gradient_rows(m, 0, m->ns, grad, 0); }
 
 /* sum over own classes c of w_c / n_c |grad|^2 on c's rows within [share0, share1). */
 static double mmd_local_norm2(const struct mmd *m, const double *grad)
@@ -766,26 +772,25 @@ static double mmd_local_norm2(const struct mmd *m, const double *grad)
   return acc;
 }
 
-/* Node memory (mmd_node_memory): once every rank of the direction group has written its partial,
- * this rank's share rows of grad (its own partial) become the sum of the Pl partials, in the order
- * p = 0, 1, ..., a tile at a time (the same on every rank; the reduce-scatter's order at Pl = 2).
- * The other ranks read only their own shares' rows of this partial. */
-static void mmd_sum_partials(struct mmd *m, double *grad)
+/* Node memory (mmd_node_memory): grad is shared by the direction group, and each share's rows
+ * collect the Pl partials in place.  At stage s = 1 .. Pl - 1 rank p adds its partial of the rows of
+ * share (p + s) mod Pl (stage 1 writes them), with a barrier between stages; at stage Pl it adds its
+ * own share's.  Share q thus sums the partials of ranks q - 1, q - 2, ..., q + 1, then q: the same
+ * order at every step of a given grid (at Pl = 2 the reduce-scatter's one addition). */
+static void mmd_gradient_staged(struct mmd *m, double *grad)
 {
   const int Pl = m->grid->Pl;
-  const size_t d = m->cl->d, total = (size_t)m->ns * d, r0 = (size_t)m->share0 * d, r1 = (size_t)m->share1 * d;
-  enum { TILE = 512 };
-  double acc[TILE];
-  if (grad != m->partials + (size_t)m->grid->pl * total) wow_fail("internal: the gradient is not this rank's shared partial");
-  comm_barrier(m->grid->dir_comm);
-  for (size_t i0 = r0; i0 < r1; i0 += TILE) {
-    const size_t k = r1 - i0 < TILE ? r1 - i0 : TILE;
-    memcpy(acc, m->partials + i0, k * sizeof(double));
-    for (int p = 1; p < Pl; p++) {
-      const double *src = m->partials + (size_t)p * total + i0;
-      for (size_t i = 0; i < k; i++) acc[i] += src[i];
-    }
-    memcpy(grad + i0, acc, k * sizeof(double));
+  if (grad != m->node_grad) wow_fail("internal: the gradient is not the shared one");
+  for (int s = 1; s <= Pl; s++) {
+    const int q = (m->grid->pl + s) % Pl;
+    const long r0 = m->ns * q / Pl, r1 = m->ns * (q + 1) / Pl;
+    timer_start(m->tm, TIMER_GRADIENT);
+    mmd_gradient_rows(m, r0, r1 - r0, grad, s > 1);
+    timer_stop(m->tm, TIMER_GRADIENT);
+    if (s == Pl) break;
+    timer_start(m->tm, TIMER_COMM);
+    comm_shared_sync(m->grid->dir_comm);
+    timer_stop(m->tm, TIMER_COMM);
   }
 }
 
@@ -840,6 +845,7 @@ void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double
 
   const int overlap = m->set.overlap && g->Pl > 1 && m->ns > 0;
   if (overlap) mmd_gradient_overlap(m, grad); /* timed inside: gradient blocks and their communication */
+  else if (m->node_grad) mmd_gradient_staged(m, grad); /* the same */
   else {
     timer_start(m->tm, TIMER_GRADIENT);
     mmd_gradient(m, grad);
@@ -847,8 +853,8 @@ void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double
   }
 
   timer_start(m->tm, TIMER_COMM);
-  if (m->partials) mmd_sum_partials(m, grad);
-  else if (m->shcount) comm_reduce_scatter_doubles(grad, m->shcount, m->shdispl, m->shwork, g->dir_comm);
+  if (m->node_grad) { /* summed in place by mmd_gradient_staged */
+  } else if (m->shcount) comm_reduce_scatter_doubles(grad, m->shcount, m->shdispl, m->shwork, g->dir_comm);
   else if (g->Pl > 1 && !overlap) comm_sum_doubles(grad, (size_t)m->ns * m->cl->d, g->dir_comm);
   timer_stop(m->tm, TIMER_COMM);
   timer_start(m->tm, TIMER_GRADIENT);
@@ -866,10 +872,10 @@ void mmd_gather_shares(const struct mmd *m, double *rows)
   if (m->shcount) comm_allgatherv_doubles(rows + (size_t)m->share0 * m->cl->d, rows, m->shcount, m->shdispl, m->grid->dir_comm);
 }
 
-int mmd_node_memory(struct mmd *m, double *partials)
+int mmd_node_memory(struct mmd *m, double *grad)
 {
   if (!m->shcount) return 0;
-  m->partials = partials;
+  m->node_grad = grad;
   return 1;
 }
 
@@ -883,43 +889,36 @@ int mmd_node_alloc(struct mmd *m, const double *x, const double *x_prev, struct 
     snprintf(msg, len, "the ranks of a class block are on different nodes");
     return 0;
   }
-  const size_t rows = (size_t)m->ns * m->cl->d;
-  nm->rows_bytes = rows * sizeof(double);
-  nm->partials_bytes = (size_t)g->Pl * nm->rows_bytes;
+  nm->bytes = (size_t)m->ns * m->cl->d * sizeof(double);
   char why[WOW_ERRLEN] = "";
-  nm->x = comm_shared_alloc(g->dir_comm, nm->rows_bytes, why, sizeof why);
-  if (nm->x) nm->x_prev = comm_shared_alloc(g->dir_comm, nm->rows_bytes, why, sizeof why);
-  if (nm->x_prev) nm->partials = comm_shared_alloc(g->dir_comm, nm->partials_bytes, why, sizeof why);
-  if (!comm_all_ok(g->world, nm->partials != NULL)) {
+  nm->x = comm_shared_alloc(g->dir_comm, nm->bytes, why, sizeof why);
+  if (nm->x) nm->x_prev = comm_shared_alloc(g->dir_comm, nm->bytes, why, sizeof why);
+  if (nm->x_prev) nm->grad = comm_shared_alloc(g->dir_comm, nm->bytes, why, sizeof why);
+  if (!comm_all_ok(g->world, nm->grad != NULL)) {
     snprintf(msg, len, "%s", why[0] ? why : "shared memory failed on another class block");
     mmd_node_free(nm);
     return 0;
   }
-  if (g->pl == 0 && rows) {
-    memcpy(nm->x, x, nm->rows_bytes);
-    memcpy(nm->x_prev, x_prev, nm->rows_bytes);
+  if (g->pl == 0 && nm->bytes) {
+    memcpy(nm->x, x, nm->bytes);
+    memcpy(nm->x_prev, x_prev, nm->bytes);
   }
-  comm_barrier(g->dir_comm);
-  mmd_node_memory(m, nm->partials);
+  comm_shared_sync(g->dir_comm);
+  mmd_node_memory(m, nm->grad);
   return 1;
 }
 
 void mmd_node_free(struct mmd_node *nm)
 {
-  comm_shared_free(nm->x, nm->rows_bytes);
-  comm_shared_free(nm->x_prev, nm->rows_bytes);
-  comm_shared_free(nm->partials, nm->partials_bytes);
+  comm_shared_free(nm->x, nm->bytes);
+  comm_shared_free(nm->x_prev, nm->bytes);
+  comm_shared_free(nm->grad, nm->bytes);
   memset(nm, 0, sizeof *nm);
-}
-
-double *mmd_node_grad(const struct mmd *m, const struct mmd_node *nm)
-{
-  return nm->partials + (size_t)m->grid->pl * (size_t)m->ns * m->cl->d;
 }
 
 void mmd_sync_shares(const struct mmd *m, double *x)
 {
-  if (m->partials) comm_barrier(m->grid->dir_comm);
+  if (m->node_grad) comm_shared_sync(m->grid->dir_comm);
   else mmd_gather_shares(m, x);
 }
 
@@ -937,7 +936,7 @@ void mmd_describe(const struct mmd *m, char *buf, size_t len)
              m->tsweep ? "; the targets' advanced by their flip events" : "");
   if (m->shcount)
     snprintf(shares, sizeof shares, "; particles updated in %d shares (%s)", m->grid->Pl,
-             m->partials ? "particles and gradient partials in shared memory" : "gradient reduce-scattered");
+             m->node_grad ? "particles and gradient in shared memory" : "gradient reduce-scattered");
   snprintf(buf, len, "pairwise transports: %s; projections and gradient: %s%s%s", form,
            m->set.single ? "sgemm" : m->thin ? "loops (d <= 4)" : "dgemm", sweep, shares);
 }

@@ -103,8 +103,7 @@ struct mmd {
                              * pl-th of Pl even parts */
   int *shcount, *shdispl;   /* Pl: every share's doubles (rows x d) and offset, for the reduce-scatter and the all-gather */
   double *shwork;           /* one share: the reduce-scatter's result */
-  double *partials;         /* mmd_node_memory: the Pl gradient partials (each ns x d) in memory the direction group shares,
-                             * or NULL */
+  double *node_grad;        /* mmd_node_memory: the gradient (ns x d) in memory the direction group shares, or NULL */
   double F_local;
 };
 
@@ -113,7 +112,8 @@ void mmd_init(struct mmd *m, const struct mmd_setup *set, const struct wow_cloud
 void mmd_free(struct mmd *m);
 /* Collective.  x: own source rows (ns x d); y: own target rows (nt x d), the same values at every
  * call on this struct (converted to float, or transposed for d <= 4, once); grad: ns x d output, the
- * gradient on rows [share0, share1) (all rows unless set.share; the others then hold partial sums;
+ * gradient on rows [share0, share1) (all rows unless set.share; the others then hold partial sums, or
+ * with mmd_node_memory the other shares, which their ranks complete;
  * untouched where mmd_grad_float gives it in float).
  * res: F, the norm of the whole gradient, and the finiteness flag, the same on every rank. */
 void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double *grad, struct mmd_result *res);
@@ -138,24 +138,24 @@ void mmd_step_share(struct mmd *m, const struct flow_step *st, const double *x, 
  * nothing without shares.  Allocates nothing. */
 void mmd_gather_shares(const struct mmd *m, double *rows);
 /* Shares (set.share, Pl > 1) whose direction group runs on one node: the caller keeps the
- * particles (all ns x d rows) and the Pl gradient partials (Pl x ns x d, the pl-th passed as grad to
- * mmd_eval) in memory every rank of the group maps (comm_shared_alloc).  mmd_eval then sums the
- * share's rows of the partials after a barrier instead of the reduce-scatter, and mmd_sync_shares is
- * a barrier instead of the all-gather.  Returns 0 (and changes nothing) where there are no shares. */
-int mmd_node_memory(struct mmd *m, double *partials);
-/* The three node-shared arrays of mmd_node_memory: particles, particles before the step, partials. */
+ * particles (all ns x d rows) and the gradient (ns x d, passed as grad to mmd_eval) in memory every
+ * rank of the group maps (comm_shared_alloc).  mmd_eval then adds each rank's partial onto every
+ * share's rows in stages, the gradient GEMM accumulating (mmd_gradient_staged: no reduce-scatter, no
+ * sum pass), and mmd_sync_shares is a barrier instead of the all-gather.  Returns 0 (changing
+ * nothing) where there are no shares. */
+int mmd_node_memory(struct mmd *m, double *grad);
+/* The three node-shared arrays of mmd_node_memory, ns x d each: particles, particles before the
+ * step, gradient. */
 struct mmd_node {
-  double *x, *x_prev, *partials;
-  size_t rows_bytes, partials_bytes;
+  double *x, *x_prev, *grad;
+  size_t bytes; /* of each */
 };
 /* Collective (world): where shares exist and every direction group runs on one node, allocate the
  * arrays (comm_shared_alloc), copy x and x_prev (ns x d, the same on every rank of a group) in, and
- * declare them (mmd_node_memory); grad for mmd_eval is then nm->partials + pl * ns * d.  Returns 1
- * on every rank, or 0 on every rank (nm zeroed, msg says why unless there are simply no shares). */
+ * declare them (mmd_node_memory).  Returns 1 on every rank, or 0 on every rank (nm zeroed; msg says
+ * why, or is empty where there are simply no shares). */
 int mmd_node_alloc(struct mmd *m, const double *x, const double *x_prev, struct mmd_node *nm, char *msg, size_t len);
 void mmd_node_free(struct mmd_node *nm);
-/* This rank's partial (grad of mmd_eval) in nm. */
-double *mmd_node_grad(const struct mmd *m, const struct mmd_node *nm);
 /* Collective (direction groups), after each rank updated its share of the particles x: every row to
  * every rank of the class block (a barrier with mmd_node_memory, else mmd_gather_shares). */
 void mmd_sync_shares(const struct mmd *m, double *x);

@@ -195,7 +195,7 @@ static void run_baseline(struct wow_run *r)
 }
 
 /* Collective: with shares whose class blocks each run on one node (parallel.shared_memory), the
- * particles, the particles before the step and the gradient partials move into memory the block
+ * particles, the particles before the step and the gradient move into memory the block
  * shares (mmd_node_alloc) and the private arrays are freed; where that fails, the log says why and
  * the run goes on with the collectives. */
 static void run_node_memory(struct wow_run *r)
@@ -208,7 +208,7 @@ static void run_node_memory(struct wow_run *r)
     free(r->grad);
     r->x = r->node.x;
     r->x_prev = r->node.x_prev;
-    r->grad = mmd_node_grad(&r->mmd, &r->node);
+    r->grad = r->node.grad;
   }
   if (why[0]) log_msg(&r->log, "note: shared memory not used (%s): the gradient is reduce-scattered, the particles all-gathered", why);
   char line[512];

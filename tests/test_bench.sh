@@ -20,7 +20,7 @@ for run in "1" "2" "1 --precision single" "2 --overlap" "2 --no-shares" "2 --no-
   # two direction groups: the particles are updated in shares unless --no-shares or --overlap, in
   # shared memory (where /dev/shm can hold them) unless --no-shared-memory
   how=none
-  [ "$np" = 2 ] && [ -z "$*" ] && how="particles and gradient partials in shared memory" && [ ! -w /dev/shm ] && how=any
+  [ "$np" = 2 ] && [ -z "$*" ] && how="particles and gradient in shared memory" && [ ! -w /dev/shm ] && how=any
   [ "$*" = "--no-shared-memory" ] && how="gradient reduce-scattered"
   case $how in
     none) ! grep -q "particles updated in" out.txt ;;

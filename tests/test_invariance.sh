@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_invariance.sh ENV.SH -- input/tiny.deck for 20 steps on 1, 2, 3 and 4 ranks with different
 # grids (4 = 1x4, 2x2, 4x1) gives the same F history and final particles to 1e-10 relative.
-# Where the ranks of a class block share a node, the particles and gradient partials sit in shared
+# Where the ranks of a class block share a node, the particles and gradient sit in shared
 # memory (parallel.shared_memory): the same bits as with the collectives, and a full /dev/shm
 # (WOWFLOW_FAULT=shared_memory_full) falls back to them with a note.
 . "$1"
@@ -21,7 +21,7 @@ for c in "2 1" "2 2" "3 auto" "3 3" "4 1" "4 2" "4 4"; do
   echo "ok $name: $(grep particles "$name.cmp")"
 done
 # shared memory against the collectives: the same bits (two partials add the same in either order)
-shm_used() { grep -q "partials in shared memory" "$1" || { cat "$1"; fail "$2"; }; }
+shm_used() { grep -q "gradient in shared memory" "$1" || { cat "$1"; fail "$2"; }; }
 if [ -w /dev/shm ]; then
   shm_used np2_pc1.txt "2 ranks, grid 1 x 2: shared memory not used"
   shm_used np4_pc2.txt "4 ranks, grid 2 x 2: shared memory not used"
