@@ -351,7 +351,7 @@ static void run_check_finite(struct wow_run *r, long k, const struct mmd_result 
 }
 
 /* Test hook: WOWFLOW_FAULT=nan_at_step:K puts a NaN into the particles before step K is evaluated
- * (the numerical-guard tests use it; the only other reader is comm.c's shared_memory_full). */
+ * (the numerical-guard tests use it; ckpt.c and comm.c read the variable for their own hooks). */
 static void run_fault_hook(struct wow_run *r, long k)
 {
   const char *f = getenv("WOWFLOW_FAULT");

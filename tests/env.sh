@@ -31,3 +31,12 @@ wait_lines() {
     sleep 0.05
   done
 }
+# shm_orphans: the shared-memory objects of wowflow processes that no longer run (comm_shared_alloc
+# unlinks its names once every rank has mapped them, so there should be none)
+shm_orphans() {
+  for f in /dev/shm/wowflow.*; do
+    [ -e "$f" ] || continue
+    _p=${f#/dev/shm/wowflow.}
+    kill -0 "${_p%%.*}" 2>/dev/null || echo "$f"
+  done
+}

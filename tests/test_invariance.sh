@@ -37,7 +37,7 @@ if [ -w /dev/shm ]; then
   grep -q "note: shared memory not used (.*No space left" full.txt || { cat full.txt; fail "a full /dev/shm: no note"; }
 fi
 "$WOWFLOW" compare coll/final.h5 full/final.h5 --rtol 0 --atol 0 > full.cmp || { cat full.cmp; fail "the fallback differs"; }
-ls /dev/shm | grep -q "^wowflow\." && fail "shared memory objects left in /dev/shm: $(ls /dev/shm | grep '^wowflow\.')"
+[ -z "$(shm_orphans)" ] || fail "shared memory objects left behind: $(shm_orphans)"
 echo "ok a full /dev/shm: $(grep -o 'note: shared memory not used[^:]*' full.txt)"
 # a different seed must differ (the comparison can fail)
 mpirun_n 1 "$WOWFLOW" "$SRCDIR/input/tiny.deck" -P run.dir=seed2 -P run.seed=8 > seed2.txt 2>&1 || fail "seed run failed"

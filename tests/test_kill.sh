@@ -67,3 +67,6 @@ while kill -0 $pid 2>/dev/null; do i=$((i + 1)); [ $i -lt 600 ] || { signal_run 
 wait $pid || { cat stale.txt; fail "staleness: the run failed"; }
 [ -s stale/stale_sem.h5 ] || fail "staleness: no output"
 echo "ok a stale locked OMPIO semaphore of the output's name: the run ends and writes it"
+# the killed 2-rank runs kept their particles in shared memory: nothing of theirs is left in /dev/shm
+[ -z "$(shm_orphans)" ] || fail "shared memory objects left behind by killed runs: $(shm_orphans)"
+echo "ok no shared memory left behind"
