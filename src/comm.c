@@ -95,18 +95,27 @@ _Noreturn void wow_fail_all(MPI_Comm comm, const char *fmt, ...)
   comm_exit_all(comm);
 }
 
-void comm_check_all(MPI_Comm comm, const char *local_msg)
+int comm_first_message(MPI_Comm comm, const char *local_msg, char *out, size_t len)
 {
   int rank = comm_rank(comm);
   int mine = (local_msg && local_msg[0]) ? rank : INT_MAX, first = INT_MAX;
-  comm_check_rc(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce (error check)");
-  if (first == INT_MAX) return;
+  comm_check_rc(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce (first message)");
+  if (len) out[0] = '\0';
+  if (first == INT_MAX) return 0;
   char msg[WOW_ERRLEN] = {0};
   if (rank == first) snprintf(msg, sizeof msg, "%s", local_msg);
-  comm_check_rc(MPI_Bcast(msg, WOW_ERRLEN, MPI_CHAR, first, comm), "MPI_Bcast (error message)");
+  comm_check_rc(MPI_Bcast(msg, WOW_ERRLEN, MPI_CHAR, first, comm), "MPI_Bcast (message)");
   msg[WOW_ERRLEN - 1] = '\0';
+  snprintf(out, len, "%s", msg);
+  return 1;
+}
+
+void comm_check_all(MPI_Comm comm, const char *local_msg)
+{
+  char msg[WOW_ERRLEN];
+  if (!comm_first_message(comm, local_msg, msg, sizeof msg)) return;
   fflush(stdout);
-  if (rank == 0) fprintf(stderr, "wowflow: error: %s\n", msg);
+  if (comm_rank(comm) == 0) fprintf(stderr, "wowflow: error: %s\n", msg);
   comm_exit_all(comm);
 }
 
@@ -266,6 +275,20 @@ int comm_one_node(MPI_Comm comm)
   return comm_all_ok(comm, one);
 }
 
+/* Test hook (tests/test_invariance.sh): WOWFLOW_FAULT=shared_memory_full makes comm_shared_create
+ * reserve more than /dev/shm holds, so that the real failure path runs (the kernel refuses such a
+ * size at once); shared_memory_full:R does so only on world rank R. */
+static int comm_fault_shm_full(void)
+{
+  const char *f = getenv("WOWFLOW_FAULT"), *key = "shared_memory_full";
+  if (!f || strncmp(f, key, strlen(key)) != 0) return 0;
+  f += strlen(key);
+  if (*f == '\0') return 1;
+  int world_rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+  return *f == ':' && atoi(f + 1) == world_rank;
+}
+
 /* Rank 0's part of comm_shared_alloc: a fresh name, the object sized and its pages reserved. */
 static int comm_shared_create(char *name, size_t nlen, size_t bytes, char *msg, size_t len)
 {
@@ -273,12 +296,9 @@ static int comm_shared_create(char *name, size_t nlen, size_t bytes, char *msg, 
   snprintf(name, nlen, "/wowflow.%ld.%u", (long)getpid(), serial++);
   int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
   if (fd < 0) { snprintf(msg, len, "shm_open %s: %s", name, strerror(errno)); return -1; }
-  /* test hook (tests/test_invariance.sh): WOWFLOW_FAULT=shared_memory_full reserves more than
-   * /dev/shm holds, so that the real failure path runs (the kernel refuses such a size at once) */
-  const char *fault = getenv("WOWFLOW_FAULT");
-  struct statvfs fs;
   off_t want = (off_t)bytes;
-  if (fault && strcmp(fault, "shared_memory_full") == 0 && statvfs("/dev/shm", &fs) == 0 && fs.f_blocks > 0)
+  struct statvfs fs;
+  if (comm_fault_shm_full() && statvfs("/dev/shm", &fs) == 0 && fs.f_blocks > 0)
     want = (off_t)((double)fs.f_blocks * (double)fs.f_frsize) + (off_t)bytes + ((off_t)1 << 20);
   int rc = ftruncate(fd, want) ? errno : posix_fallocate(fd, 0, want);
   if (rc) {
@@ -315,13 +335,7 @@ void *comm_shared_alloc(MPI_Comm comm, size_t bytes, char *msg, size_t len)
   void *p = comm_shared_map(name, bytes, mine, sizeof mine);
   comm_barrier(comm); /* every rank has opened the name */
   if (root) shm_unlink(name);
-  const int all = comm_all_ok(comm, p != NULL);
-  if (all) return p;
-  /* the lowest failing rank's reason to every rank */
-  int first = p ? INT_MAX : comm_rank(comm), lowest;
-  comm_check_rc(MPI_Allreduce(&first, &lowest, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce (shared memory)");
-  comm_bcast_bytes(mine, sizeof mine, lowest, comm);
-  snprintf(msg, len, "%s", mine);
+  if (!comm_first_message(comm, p ? "" : mine, msg, len)) return p;
   if (p) munmap(p, bytes);
   return NULL;
 }

@@ -28,6 +28,9 @@ _Noreturn void wow_fail_all(MPI_Comm comm, const char *fmt, ...) __attribute__((
 /* Collective: if any rank passes a non-empty message, rank 0 prints the message of the lowest such
  * rank and every rank exits with status 1.  Returns normally when no rank has a message. */
 void comm_check_all(MPI_Comm comm, const char *local_msg);
+/* Collective: the message of the lowest rank that passes a non-empty one, into out on every rank;
+ * returns 0 (out empty) when no rank has one. */
+int comm_first_message(MPI_Comm comm, const char *local_msg, char *out, size_t len);
 /* Collective: 1 on every rank when every rank passes ok != 0. */
 int comm_all_ok(MPI_Comm comm, int ok);
 

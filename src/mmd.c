@@ -884,18 +884,23 @@ int mmd_node_alloc(struct mmd *m, const double *x, const double *x_prev, struct 
   const struct comm_grid *g = m->grid;
   memset(nm, 0, sizeof *nm);
   msg[0] = '\0';
-  if (!comm_all_ok(g->world, m->shcount != NULL)) return 0;
-  if (!comm_all_ok(g->world, comm_one_node(g->dir_comm))) {
-    snprintf(msg, len, "the ranks of a class block are on different nodes");
-    return 0;
-  }
-  nm->bytes = (size_t)m->ns * m->cl->d * sizeof(double);
+  if (!m->shcount) return 0; /* the same on every rank: shares follow from the deck and Pl */
   char why[WOW_ERRLEN] = "";
-  nm->x = comm_shared_alloc(g->dir_comm, nm->bytes, why, sizeof why);
-  if (nm->x) nm->x_prev = comm_shared_alloc(g->dir_comm, nm->bytes, why, sizeof why);
-  if (nm->x_prev) nm->grad = comm_shared_alloc(g->dir_comm, nm->bytes, why, sizeof why);
-  if (!comm_all_ok(g->world, nm->grad != NULL)) {
-    snprintf(msg, len, "%s", why[0] ? why : "shared memory failed on another class block");
+  nm->bytes = (size_t)m->ns * m->cl->d * sizeof(double);
+  if (!comm_one_node(g->dir_comm)) snprintf(why, sizeof why, "the ranks of a class block run on different nodes");
+  else if ((nm->x = comm_shared_alloc(g->dir_comm, nm->bytes, why, sizeof why)) &&
+           (nm->x_prev = comm_shared_alloc(g->dir_comm, nm->bytes, why, sizeof why)))
+    nm->grad = comm_shared_alloc(g->dir_comm, nm->bytes, why, sizeof why);
+  const int ok = nm->grad != NULL; /* the same on every rank of the class block */
+  const long blocks = comm_sum_long(ok && g->pl == 0, g->world);
+  char first[WOW_ERRLEN];
+  comm_first_message(g->world, ok ? "" : why, first, sizeof first);
+  if (blocks == 0)
+    snprintf(msg, len, "shared memory not used (%s): the gradient is reduce-scattered, the particles all-gathered", first);
+  else if (blocks < g->Pc)
+    snprintf(msg, len, "shared memory in %ld of %d class blocks; the others reduce-scatter the gradient and all-gather the particles (%s)",
+             blocks, g->Pc, first);
+  if (!ok) {
     mmd_node_free(nm);
     return 0;
   }

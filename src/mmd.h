@@ -150,10 +150,12 @@ struct mmd_node {
   double *x, *x_prev, *grad;
   size_t bytes; /* of each */
 };
-/* Collective (world): where shares exist and every direction group runs on one node, allocate the
- * arrays (comm_shared_alloc), copy x and x_prev (ns x d, the same on every rank of a group) in, and
- * declare them (mmd_node_memory).  Returns 1 on every rank, or 0 on every rank (nm zeroed; msg says
- * why, or is empty where there are simply no shares). */
+/* Collective (world): where shares exist, each class block whose ranks run on one node allocates
+ * the arrays (comm_shared_alloc), copies x and x_prev (ns x d, the same on every rank of the block)
+ * in and declares them (mmd_node_memory); the other blocks keep the collectives.  Returns 1 where
+ * this rank's block uses shared memory, else 0 (nm zeroed).  msg (the same on every rank): empty
+ * when every block uses it or there are no shares, else a line saying how many blocks do and why
+ * the first other one does not. */
 int mmd_node_alloc(struct mmd *m, const double *x, const double *x_prev, struct mmd_node *nm, char *msg, size_t len);
 void mmd_node_free(struct mmd_node *nm);
 /* Collective (direction groups), after each rank updated its share of the particles x: every row to

@@ -194,10 +194,10 @@ static void run_baseline(struct wow_run *r)
     comm_check_all(r->world, msg);
 }
 
-/* Collective: with shares whose class blocks each run on one node (parallel.shared_memory), the
- * particles, the particles before the step and the gradient move into memory the block
+/* Collective: with shares (parallel.shared_memory), in each class block whose ranks run on one
+ * node, the particles, the particles before the step and the gradient move into memory the block
  * shares (mmd_node_alloc) and the private arrays are freed; where that fails, the log says why and
- * the run goes on with the collectives. */
+ * those blocks go on with the collectives. */
 static void run_node_memory(struct wow_run *r)
 {
   if (r->method != BL_WOW) return;
@@ -210,7 +210,7 @@ static void run_node_memory(struct wow_run *r)
     r->x_prev = r->node.x_prev;
     r->grad = r->node.grad;
   }
-  if (why[0]) log_msg(&r->log, "note: shared memory not used (%s): the gradient is reduce-scattered, the particles all-gathered", why);
+  if (why[0]) log_msg(&r->log, "note: %s", why);
   char line[512];
   mmd_describe(&r->mmd, line, sizeof line);
   log_msg(&r->log, "%s", line);

@@ -3,7 +3,7 @@
 # grids (4 = 1x4, 2x2, 4x1) gives the same F history and final particles to 1e-10 relative.
 # Where the ranks of a class block share a node, the particles and gradient sit in shared
 # memory (parallel.shared_memory): the same bits as with the collectives, and a full /dev/shm
-# (WOWFLOW_FAULT=shared_memory_full) falls back to them with a note.
+# (WOWFLOW_FAULT=shared_memory_full, for all or for one class block) falls back to them with a note.
 . "$1"
 W=$(workdir invariance)
 cd "$W" || exit 1
@@ -37,6 +37,14 @@ if [ -w /dev/shm ]; then
   grep -q "note: shared memory not used (.*No space left" full.txt || { cat full.txt; fail "a full /dev/shm: no note"; }
 fi
 "$WOWFLOW" compare coll/final.h5 full/final.h5 --rtol 0 --atol 0 > full.cmp || { cat full.cmp; fail "the fallback differs"; }
+# the second of two class blocks cannot have it (rank 2 is its first): the first keeps it
+WOWFLOW_FAULT=shared_memory_full:2 mpirun_n 4 "$WOWFLOW" "$SRCDIR/input/tiny.deck" -P run.dir=half -P parallel.class_groups=2 > half.txt 2>&1 ||
+  { cat half.txt; fail "a full /dev/shm for one class block ended the run"; }
+if [ -w /dev/shm ]; then
+  grep -q "note: shared memory in 1 of 2 class blocks; .*(reserving .*No space left" half.txt || { cat half.txt; fail "one block without shared memory: no note"; }
+fi
+"$WOWFLOW" compare np4_pc2/final.h5 half/final.h5 --rtol 0 --atol 0 > half.cmp || { cat half.cmp; fail "one block on the collectives differs"; }
+echo "ok one of two class blocks without shared memory: the same bits"
 [ -z "$(shm_orphans)" ] || fail "shared memory objects left behind: $(shm_orphans)"
 echo "ok a full /dev/shm: $(grep -o 'note: shared memory not used[^:]*' full.txt)"
 # a different seed must differ (the comparison can fail)
