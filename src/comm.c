@@ -292,9 +292,14 @@ static int comm_fault_shm_full(void)
 /* Rank 0's part of comm_shared_alloc: a fresh name, the object sized and its pages reserved. */
 static int comm_shared_create(char *name, size_t nlen, size_t bytes, char *msg, size_t len)
 {
-  static unsigned serial = 0;
-  snprintf(name, nlen, "/wowflow.%ld.%u", (long)getpid(), serial++);
-  int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+  /* /wowflow.PID.K, the first K free: this process unlinks each name before it makes the next, so
+   * K > 0 only past objects that an earlier process of the same PID left (killed between the two) */
+  int fd = -1;
+  for (int k = 0; k < 64 && fd < 0; k++) {
+    snprintf(name, nlen, "/wowflow.%ld.%d", (long)getpid(), k);
+    fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+    if (fd < 0 && errno != EEXIST) break;
+  }
   if (fd < 0) { snprintf(msg, len, "shm_open %s: %s", name, strerror(errno)); return -1; }
   off_t want = (off_t)bytes;
   struct statvfs fs;

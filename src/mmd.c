@@ -772,7 +772,7 @@ static double mmd_local_norm2(const struct mmd *m, const double *grad)
   return acc;
 }
 
-/* Node memory (mmd_node_memory): grad is shared by the direction group, and each share's rows
+/* Node memory (mmd_node_alloc): grad is shared by the direction group, and each share's rows
  * collect the Pl partials in place.  At stage s = 1 .. Pl - 1 rank p adds its partial of the rows of
  * share (p + s) mod Pl (stage 1 writes them), with a barrier between stages; at stage Pl it adds its
  * own share's.  Share q thus sums the partials of ranks q - 1, q - 2, ..., q + 1, then q: the same
@@ -853,9 +853,10 @@ void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double
   }
 
   timer_start(m->tm, TIMER_COMM);
-  if (m->node_grad) { /* summed in place by mmd_gradient_staged */
-  } else if (m->shcount) comm_reduce_scatter_doubles(grad, m->shcount, m->shdispl, m->shwork, g->dir_comm);
-  else if (g->Pl > 1 && !overlap) comm_sum_doubles(grad, (size_t)m->ns * m->cl->d, g->dir_comm);
+  if (!m->node_grad) { /* node memory: summed in place by mmd_gradient_staged */
+    if (m->shcount) comm_reduce_scatter_doubles(grad, m->shcount, m->shdispl, m->shwork, g->dir_comm);
+    else if (g->Pl > 1 && !overlap) comm_sum_doubles(grad, (size_t)m->ns * m->cl->d, g->dir_comm);
+  }
   timer_stop(m->tm, TIMER_COMM);
   timer_start(m->tm, TIMER_GRADIENT);
   const double norm2 = mmd_local_norm2(m, grad); /* arithmetic: not in the communication phase */
@@ -870,13 +871,6 @@ void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double
 void mmd_gather_shares(const struct mmd *m, double *rows)
 {
   if (m->shcount) comm_allgatherv_doubles(rows + (size_t)m->share0 * m->cl->d, rows, m->shcount, m->shdispl, m->grid->dir_comm);
-}
-
-int mmd_node_memory(struct mmd *m, double *grad)
-{
-  if (!m->shcount) return 0;
-  m->node_grad = grad;
-  return 1;
 }
 
 int mmd_node_alloc(struct mmd *m, const double *x, const double *x_prev, struct mmd_node *nm, char *msg, size_t len)
@@ -909,7 +903,9 @@ int mmd_node_alloc(struct mmd *m, const double *x, const double *x_prev, struct 
     memcpy(nm->x_prev, x_prev, nm->bytes);
   }
   comm_shared_sync(g->dir_comm);
-  mmd_node_memory(m, nm->grad);
+  m->node_grad = nm->grad;
+  free(m->shwork); /* the reduce-scatter's */
+  m->shwork = NULL;
   return 1;
 }
 

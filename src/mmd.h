@@ -103,7 +103,7 @@ struct mmd {
                              * pl-th of Pl even parts */
   int *shcount, *shdispl;   /* Pl: every share's doubles (rows x d) and offset, for the reduce-scatter and the all-gather */
   double *shwork;           /* one share: the reduce-scatter's result */
-  double *node_grad;        /* mmd_node_memory: the gradient (ns x d) in memory the direction group shares, or NULL */
+  double *node_grad;        /* mmd_node_alloc: the gradient (ns x d) in memory the direction group shares, or NULL */
   double F_local;
 };
 
@@ -113,7 +113,7 @@ void mmd_free(struct mmd *m);
 /* Collective.  x: own source rows (ns x d); y: own target rows (nt x d), the same values at every
  * call on this struct (converted to float, or transposed for d <= 4, once); grad: ns x d output, the
  * gradient on rows [share0, share1) (all rows unless set.share; the others then hold partial sums, or
- * with mmd_node_memory the other shares, which their ranks complete;
+ * with mmd_node_alloc the other shares, which their ranks complete;
  * untouched where mmd_grad_float gives it in float).
  * res: F, the norm of the whole gradient, and the finiteness flag, the same on every rank. */
 void mmd_eval(struct mmd *m, long step, const double *x, const double *y, double *grad, struct mmd_result *res);
@@ -137,29 +137,25 @@ void mmd_step_share(struct mmd *m, const struct flow_step *st, const double *x, 
  * particles after each rank updated its share, or their velocity) to all ranks of its class block;
  * nothing without shares.  Allocates nothing. */
 void mmd_gather_shares(const struct mmd *m, double *rows);
-/* Shares (set.share, Pl > 1) whose direction group runs on one node: the caller keeps the
- * particles (all ns x d rows) and the gradient (ns x d, passed as grad to mmd_eval) in memory every
- * rank of the group maps (comm_shared_alloc).  mmd_eval then adds each rank's partial onto every
- * share's rows in stages, the gradient GEMM accumulating (mmd_gradient_staged: no reduce-scatter, no
- * sum pass), and mmd_sync_shares is a barrier instead of the all-gather.  Returns 0 (changing
- * nothing) where there are no shares. */
-int mmd_node_memory(struct mmd *m, double *grad);
-/* The three node-shared arrays of mmd_node_memory, ns x d each: particles, particles before the
+/* The three node-shared arrays of mmd_node_alloc, ns x d each: particles, particles before the
  * step, gradient. */
 struct mmd_node {
   double *x, *x_prev, *grad;
   size_t bytes; /* of each */
 };
-/* Collective (world): where shares exist, each class block whose ranks run on one node allocates
- * the arrays (comm_shared_alloc), copies x and x_prev (ns x d, the same on every rank of the block)
- * in and declares them (mmd_node_memory); the other blocks keep the collectives.  Returns 1 where
- * this rank's block uses shared memory, else 0 (nm zeroed).  msg (the same on every rank): empty
- * when every block uses it or there are no shares, else a line saying how many blocks do and why
- * the first other one does not. */
+/* Collective (world).  Shares (set.share, Pl > 1) whose class block runs on one node: the block's
+ * ranks keep the particles (all ns x d rows, x and x_prev copied in) and the gradient in memory they
+ * all map (comm_shared_alloc), nm's arrays, which the caller then passes as x and grad.  mmd_eval
+ * adds each rank's partial onto every share's rows in stages, the gradient GEMM accumulating
+ * (mmd_gradient_staged: no reduce-scatter, no sum pass), and mmd_sync_shares is a barrier instead of
+ * the all-gather.  Blocks that span nodes, or whose /dev/shm cannot hold the arrays, keep the
+ * collectives.  Returns 1 where this rank's block uses shared memory, else 0 (nm zeroed).  msg (the
+ * same on every rank): empty when every block uses it or there are no shares, else a line saying
+ * how many blocks do and why the first other one does not. */
 int mmd_node_alloc(struct mmd *m, const double *x, const double *x_prev, struct mmd_node *nm, char *msg, size_t len);
 void mmd_node_free(struct mmd_node *nm);
 /* Collective (direction groups), after each rank updated its share of the particles x: every row to
- * every rank of the class block (a barrier with mmd_node_memory, else mmd_gather_shares). */
+ * every rank of the class block (a barrier with mmd_node_alloc's memory, else mmd_gather_shares). */
 void mmd_sync_shares(const struct mmd *m, double *x);
 /* One line for the log: how the pairwise transports and the products run (the same on every rank). */
 void mmd_describe(const struct mmd *m, char *buf, size_t len);
