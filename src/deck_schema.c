@@ -85,7 +85,8 @@ static const struct deck_key wow_schema[] = {
   { "parallel.class_groups", DECK_INT, "auto", 1, 1e7, DECK_AUTO | M, NULL,
     "Pc: ranks are a Pc x (P/Pc) grid, classes split over Pc, directions over P/Pc (auto: chosen by a cost model)" },
   { "parallel.shares", DECK_BOOL, "true", 0, 0, M, NULL,
-    "each rank of a class block updates its share of the particles (gradient reduce-scattered, particles all-gathered); "
+    "each rank of a class block updates its share of the particles (gradient reduce-scattered and particles all-gathered, or both "
+    "in shared memory: shared_memory); "
     "false: every rank updates all of them (gradient all-reduced)" },
   { "parallel.shared_memory", DECK_BOOL, "true", 0, 0, M, NULL,
     "with shares, where the ranks of a class block run on one node: the particles and the gradient in memory they share "
