@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +33,10 @@ const char *cli_usage(void)
          "      the all-reduce and all-gather of a step timed over message sizes up to K KiB (default 16384)\n"
          "      on all ranks; the model's latency and bandwidth fitted to them (run it under mpirun)\n"
          "  wowflow bench --predict [--ranks P1,P2,...] [size options as above] [--gemm-gflops G] [--pair-gflops G]\n"
-         "                [--sort-ns T] [--latency-us T] [--bandwidth-gbs B] [--memory-gbs B] [--tsv FILE]\n"
+         "                [--sort-ns T] [--latency-us T] [--bandwidth-gbs B] [--memory-gbs B] [--node-ranks R] [--tsv FILE]\n"
          "      the cost model (docs/scaling.md) without running: ms per step of every Pc x Pl grid for each\n"
-         "      rank count, the grid 'auto' picks, efficiency; the rates also steer the grid bench picks\n"
+         "      rank count, the grid 'auto' picks, efficiency; the rates also steer the grid bench picks;\n"
+         "      --node-ranks R: R ranks per node, so class blocks of Pl ranks (Pl dividing R) share memory\n"
          "  wowflow import (--idx IMAGES --idx-labels LABELS | --csv TABLE [--label-column K] [--header]\n"
          "                [--shape HxW]) --out OUT.h5 [--classes 0,1,2] [--per-class N] [--seed S] [--scale]\n"
          "                [--resize HxW]\n"
@@ -173,6 +175,13 @@ static int cli_bench_model(const char *a, const char *v, struct cli *c, char *er
   };
   *used = 1;
   if (strcmp(a, "--ranks") == 0) return cli_rank_list(v ? v : "", c, err, len);
+  if (strcmp(a, "--node-ranks") == 0) {
+    long k;
+    if (cli_long(a, v, &k, err, len)) return -1;
+    if (k < 0 || k > INT_MAX) { snprintf(err, len, "command line: --node-ranks %ld is too large", k); return -1; }
+    c->rates.node_ranks = (int)k;
+    return 0;
+  }
   for (size_t k = 0; k < sizeof reals / sizeof reals[0]; k++) {
     if (strcmp(a, reals[k].opt) != 0) continue;
     if (cli_real(a, v, reals[k].dst, err, len)) return -1;

@@ -139,8 +139,10 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
   struct wow_clouds cl;
   layout_clouds_uniform(&cl, C, C, (size_t)c->d, c->n, c->m, c->batch);
   char msg[WOW_ERRLEN] = "";
+  struct layout_rates rates = c->rates; /* with the class blocks that will share memory, as a run (run_class_groups) */
+  if (!c->no_shm && !c->no_shares && !c->overlap) rates.node_ranks = comm_node_ranks(world);
   int Pc = (int)c->class_groups;
-  if (Pc == 0) Pc = layout_auto_groups(&cl, c->L, bench_qrow(c), P, &c->rates);
+  if (Pc == 0) Pc = layout_auto_groups(&cl, c->L, bench_qrow(c), P, &rates);
   else if (P % Pc || Pc > cl.nc) snprintf(msg, sizeof msg, "command line: --class-groups %d must divide %d ranks and be at most %d", Pc, P, cl.nc);
   comm_check_all(world, msg);
   struct comm_grid grid;
@@ -239,10 +241,12 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
     for (int p = 0; p < TIMER_NPHASES; p++) printf("  %s %.3f", timer_name((enum timer_phase)p), phase_ms[p]);
     printf("\npeak resident memory per rank %.1f MB\n", rss);
     struct layout_cost model;
-    layout_model(&cl, c->L, bench_qrow(c), P, grid.Pc, &c->rates, &model);
-    printf("cost model (docs/scaling.md; rates: GEMM %g GFLOP/s, pairwise %g, sort %g ns, %g us, %g GB/s, update %g GB/s): %.3f ms per "
-           "step (compute %.3f, communication %.3f)\n", c->rates.gemm_gflops, c->rates.pair_gflops, c->rates.sort_ns, c->rates.latency_us,
-           c->rates.bandwidth_gbs, c->rates.memory_gbs, 1e3 * model.total, 1e3 * model.compute, 1e3 * (model.gather + model.reduce));
+    if (!nm.x) rates.node_ranks = 0; /* this block (rank 0's) keeps the collectives */
+    layout_model(&cl, c->L, bench_qrow(c), P, grid.Pc, &rates, &model);
+    printf("cost model (docs/scaling.md; rates: GEMM %g GFLOP/s, pairwise %g, sort %g ns, %g us, %g GB/s, update %g GB/s%s): %.3f ms per "
+           "step (compute %.3f, communication %.3f)\n", rates.gemm_gflops, rates.pair_gflops, rates.sort_ns, rates.latency_us,
+           rates.bandwidth_gbs, rates.memory_gbs, rates.node_ranks ? ", class blocks in shared memory" : "", 1e3 * model.total,
+           1e3 * model.compute, 1e3 * (model.gather + model.reduce));
     if (c->tsv) bench_tsv(c, P, &grid, stat3, floor_ms, step_ratio, phase_ms, gflops, peak, rss, kernel);
   }
   free(ms); free(fl); free(ratio); free(own_x); free(y); free(own_g); free(v); free(own_x2); free(v2);

@@ -32,10 +32,12 @@ static int model_table(const struct cli *c, const struct wow_clouds *cl, const l
     fprintf(tsv, "classes\tn\tm\td\tL\tranks\tPc\tPl\tauto\tcompute_ms\tgather_ms\treduce_ms\tpredicted_ms\tefficiency\n");
   }
   const struct layout_rates *r = &c->rates;
+  char node[96] = "";
+  if (r->node_ranks) snprintf(node, sizeof node, "; %d ranks per node (class blocks of Pl | %d ranks share memory)", r->node_ranks, r->node_ranks);
   printf("cost model (docs/scaling.md): %ld + %ld classes, n = %ld, m = %ld, d = %ld, L = %ld; rates: GEMM %g GFLOP/s, "
-         "pairwise %g GFLOP/s, sort %g ns per value, latency %g us, bandwidth %g GB/s per rank, update %g GB/s\n",
+         "pairwise %g GFLOP/s, sort %g ns per value, latency %g us, bandwidth %g GB/s per rank, update %g GB/s%s\n",
          c->classes, c->classes, c->n, c->m, c->d, c->L, r->gemm_gflops, r->pair_gflops, r->sort_ns, r->latency_us, r->bandwidth_gbs,
-         r->memory_gbs);
+         r->memory_gbs, node);
   printf("| ranks | grid (Pc x Pl) | compute ms | allgather ms | allreduce ms | predicted ms/step | efficiency |\n");
   printf("|---|---|---|---|---|---|---|\n");
   struct layout_cost one;

@@ -289,6 +289,17 @@ static int comm_fault_shm_full(void)
   return *f == ':' && atoi(f + 1) == world_rank;
 }
 
+int comm_node_ranks(MPI_Comm comm)
+{
+  MPI_Comm node;
+  comm_check_rc(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node), "MPI_Comm_split_type");
+  const int R = comm_size(node), local = comm_rank(node), rank = comm_rank(comm);
+  MPI_Comm_free(&node);
+  /* node by node: rank r is the (r mod R)-th of its node, and every node has R ranks */
+  const int ok = comm_all_ok(comm, rank % R == local) && (long)comm_max_long(R, comm) == (long)R && comm_size(comm) % R == 0;
+  return comm_all_ok(comm, ok) ? R : 0;
+}
+
 /* Rank 0's part of comm_shared_alloc: a fresh name, the object sized and its pages reserved. */
 static int comm_shared_create(char *name, size_t nlen, size_t bytes, char *msg, size_t len)
 {

@@ -77,6 +77,9 @@ void comm_bcast_bytes(void *buf, size_t n, int root, MPI_Comm comm);
 
 /* Collective: 1 on every rank when all ranks of comm run on one node (can share memory). */
 int comm_one_node(MPI_Comm comm);
+/* Collective: R when every node holds R ranks of comm, numbered consecutively node by node (so
+ * blocks of R / k consecutive ranks each lie on one node), else 0. */
+int comm_node_ranks(MPI_Comm comm);
 /* Collective over comm (one node, comm_one_node): an array of bytes that every rank maps (each at
  * its own address), zero-filled, in POSIX shared memory whose pages are all reserved here
  * (posix_fallocate): a full /dev/shm is a message now, never a SIGBUS in a later step.  The name

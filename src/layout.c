@@ -141,8 +141,15 @@ void layout_model(const struct wow_clouds *cl, long L, long qrow, int P, int Pc,
     layout_block_work(cl, b[q], b[q + 1], Lb, grid, &w);
     const double compute = w.gemm / (r->gemm_gflops * 1e9) + w.sorts * r->sort_ns * 1e-9 + w.pair / (r->pair_gflops * 1e9)
                            + LAYOUT_UPDATE_BYTES * ceil(w.rows / Pl) * (double)cl->d / (r->memory_gbs * 1e9); /* a share */
-    const double reduce = 2.0 * 8.0 * (w.rows * (double)cl->d + (double)(b[q + 1] - b[q]) * cl->nc) * (1.0 - 1.0 / Pl) / bw
-                          + 2.0 * lat * log2((double)Pl);
+    /* the gradient and particles: reduce-scattered and all-gathered over the network, or, where
+     * the block's ranks share a node (r->node_ranks), summed in place in Pl stages: the stages after
+     * the first read back what they add to (8 bytes per coordinate, (1 - 1/Pl) of the rows, at the
+     * memory rate) and Pl barriers, the new particles one more; then the SW row sums */
+    const int shared = Pl > 1 && r->node_ranks > 0 && r->node_ranks % Pl == 0;
+    const double coords = w.rows * (double)cl->d, mem = r->memory_gbs * 1e9;
+    const double moved = shared ? 8.0 * coords * (1.0 - 1.0 / Pl) / mem + (Pl + 1) * lat * log2((double)Pl)
+                                : 2.0 * 8.0 * coords * (1.0 - 1.0 / Pl) / bw;
+    const double reduce = moved + 2.0 * 8.0 * (double)(b[q + 1] - b[q]) * cl->nc * (1.0 - 1.0 / Pl) / bw + 2.0 * lat * log2((double)Pl);
     if (compute > out->compute) out->compute = compute;
     if (reduce > out->reduce) out->reduce = reduce;
   }

@@ -46,6 +46,9 @@ struct layout_rates {
   double latency_us;    /* per message stage of a collective (log2 P stages) */
   double bandwidth_gbs; /* per rank */
   double memory_gbs;    /* per rank: the particle update streams LAYOUT_UPDATE_BYTES per source coordinate */
+  int node_ranks;       /* ranks per node where consecutive ranks fill each node and class blocks may share memory
+                         * (parallel.shared_memory): a block of Pl ranks, Pl dividing it, then moves no gradient or
+                         * particles, only Pl barriers; 0: the collectives everywhere */
 };
 #define LAYOUT_GEMM_GFLOPS 34
 #define LAYOUT_PAIR_GFLOPS 8
@@ -53,7 +56,7 @@ struct layout_rates {
 #define LAYOUT_LATENCY_US 2
 #define LAYOUT_BANDWIDTH_GBS 10
 #define LAYOUT_MEMORY_GBS 16
-#define LAYOUT_RATES_DEFAULT { LAYOUT_GEMM_GFLOPS, LAYOUT_PAIR_GFLOPS, LAYOUT_SORT_NS, LAYOUT_LATENCY_US, LAYOUT_BANDWIDTH_GBS, LAYOUT_MEMORY_GBS }
+#define LAYOUT_RATES_DEFAULT { LAYOUT_GEMM_GFLOPS, LAYOUT_PAIR_GFLOPS, LAYOUT_SORT_NS, LAYOUT_LATENCY_US, LAYOUT_BANDWIDTH_GBS, LAYOUT_MEMORY_GBS, 0 }
 /* Bytes the momentum step moves per source coordinate (run.c steps out of place: x, v and g read,
  * the new x and v written to other buffers by streaming stores, flow.c, so not read first): 5
  * doubles.  Each of the Pl ranks of a class block updates its share of the block's rows (mmd

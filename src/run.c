@@ -94,9 +94,12 @@ static int run_class_groups(struct wow_run *r)
   if (r->method != BL_WOW) return 1; /* replicated points, work split inside (baseline.h) */
   if (deck_is_auto(&r->deck, "parallel.class_groups")) {
     const struct deck *dk = &r->deck;
+    /* class blocks that will share memory (run_node_memory) where the ranks fill nodes in order */
+    const int shm = deck_bool(dk, "parallel.shares") && deck_bool(dk, "parallel.shared_memory") && !deck_bool(dk, "parallel.overlap");
     const struct layout_rates rates = { deck_real(dk, "parallel.model_gemm_gflops"), deck_real(dk, "parallel.model_pair_gflops"),
                                         deck_real(dk, "parallel.model_sort_ns"), deck_real(dk, "parallel.model_latency_us"),
-                                        deck_real(dk, "parallel.model_bandwidth_gbs"), deck_real(dk, "parallel.model_memory_gbs") };
+                                        deck_real(dk, "parallel.model_bandwidth_gbs"), deck_real(dk, "parallel.model_memory_gbs"),
+                                        shm ? comm_node_ranks(r->world) : 0 };
     const long qrow = deck_enum(dk, "sw.estimator") == 1 ? deck_int(dk, "sw.quantiles") : 0;
     return layout_auto_groups(&r->cl, deck_int(dk, "sw.projections"), qrow, P, &rates);
   }

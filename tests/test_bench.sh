@@ -76,23 +76,44 @@ for r in rows:
 for P in ("1", "2", "4"):
     assert sum(r["auto"] == "1" for r in rows if r["ranks"] == P) == 1, P
 PY
+# with --node-ranks 2 the 1 x 2 block shares memory: its gradient costs the stages' read-back of
+# half the rows at the memory rate and 3 barriers, not two transfers over the link (docs/scaling.md)
+"$WOWFLOW" bench --predict --classes 3 --n 80 --m 80 --d 2 --projections 50 --ranks 2 $R --node-ranks 2 --tsv predict2.tsv > predict2.txt 2>&1 ||
+  { cat predict2.txt; fail "bench --predict --node-ranks 2"; }
+"$PYTHON3" - predict2.tsv <<'PY' || fail "bench --predict --node-ranks: closed form"
+import csv, math, sys
+rows = {(r["Pc"], r["Pl"]): r for r in csv.DictReader(open(sys.argv[1]), delimiter="\t")}
+N, d, nc, lat, bw, mem = 240, 2, 6, 4e-6, 2e9, 0.25e9
+want = 8 * N * d * 0.5 / mem + 3 * lat + 16 * nc * nc * 0.5 / bw + 2 * lat + 3 * lat
+got = float(rows[("1", "2")]["reduce_ms"])
+assert abs(got - 1e3 * want) <= 1e-6 * 1e3 * want, (got, 1e3 * want)
+PY
 # The grid bench (and a run with class_groups = auto) takes is the model's pick: slow links favour
-# splitting classes at d = 2000 (the gradient all-reduce is large), slow arithmetic splitting directions.
-for rates in "--bandwidth-gbs 0.01" "--gemm-gflops 0.001"; do
-  S="--classes 3 --n 80 --m 80 --d 2000 --projections 50"
-  pick=$("$WOWFLOW" bench --predict $S --ranks 2 $rates | sed -n 's/^| 2 | \([0-9]* x [0-9]*\) (auto).*/\1/p')
-  [ -n "$pick" ] || fail "bench --predict $rates: no auto row"
-  mpirun_n 2 "$WOWFLOW" bench $S --steps 1 --warmup 0 $rates > pick.txt 2>&1 || { cat pick.txt; fail "bench $rates"; }
-  grep -q "(grid $pick)" pick.txt || { cat pick.txt; fail "bench $rates ran another grid than the model's $pick"; }
-  echo "rates $rates: grid $pick"
+# splitting classes at d = 2000 (the gradient all-reduce is large), slow arithmetic splitting
+# directions; but where the two ranks of a class block share memory (one node, --node-ranks 2: what
+# bench and runs detect here) the gradient no longer crosses the link, and directions are split.
+S="--classes 3 --n 80 --m 80 --d 2000 --projections 50"
+for case in "--bandwidth-gbs 0.01|--no-shared-memory|2 x 1" "--gemm-gflops 0.001||1 x 2" "--bandwidth-gbs 0.01|--node-ranks 2|1 x 2"; do
+  rates=${case%%|*} rest=${case#*|}
+  how=${rest%%|*} want=${rest#*|}
+  node=""; [ "$how" = "--node-ranks 2" ] && node=$how
+  pick=$("$WOWFLOW" bench --predict $S --ranks 2 $rates $node | sed -n 's/^| 2 | \([0-9]* x [0-9]*\) (auto).*/\1/p')
+  [ "$pick" = "$want" ] || fail "bench --predict $rates $node: picked '$pick', expected $want"
+  bopt=""; [ "$how" = "--no-shared-memory" ] && bopt=$how
+  mpirun_n 2 "$WOWFLOW" bench $S --steps 1 --warmup 0 $rates $bopt > pick.txt 2>&1 || { cat pick.txt; fail "bench $rates $bopt"; }
+  grep -q "(grid $pick)" pick.txt || { cat pick.txt; fail "bench $rates $bopt ran another grid than the model's $pick"; }
+  echo "rates $rates $how: grid $pick"
 done
-# ... and a run's, from the deck keys parallel.model_*
-for kv in "parallel.model_bandwidth_gbs=0.0001 2 x 1" "parallel.model_gemm_gflops=0.00001 1 x 2"; do
+"$WOWFLOW" bench --predict --node-ranks -1 > err.txt 2>&1 && fail "bench accepted --node-ranks -1"
+grep -q "\-\-node-ranks needs a non-negative integer" err.txt || fail "bench: unclear error for --node-ranks -1"
+# ... and a run's, from the deck keys parallel.model_* (and parallel.shared_memory)
+for kv in "parallel.model_bandwidth_gbs=0.0001 false 2 x 1" "parallel.model_gemm_gflops=0.00001 true 1 x 2" \
+          "parallel.model_bandwidth_gbs=0.0001 true 1 x 2"; do
   set -- $kv
   rm -rf run
-  mpirun_n 2 "$WOWFLOW" "$SRCDIR/input/tiny.deck" -P run.dir=run -P source.dim=3000 -P target.dim=3000 -P "$1" > run.txt 2>&1 ||
-    { cat run.txt; fail "run with $1"; }
-  head -1 run/progress.tsv | grep -q "(grid $2 x $4)" || { head -1 run/progress.tsv; fail "run with $1: not the model's grid $2 x $4"; }
+  mpirun_n 2 "$WOWFLOW" "$SRCDIR/input/tiny.deck" -P run.dir=run -P source.dim=3000 -P target.dim=3000 -P "$1" -P parallel.shared_memory=$2 \
+    > run.txt 2>&1 || { cat run.txt; fail "run with $1, shared_memory $2"; }
+  head -1 run/progress.tsv | grep -q "(grid $3 x $5)" || { head -1 run/progress.tsv; fail "run with $1, shared_memory $2: not the model's grid $3 x $5"; }
 done
 # bench --comm: the collectives timed and the model's latency and bandwidth fitted (2 ranks)
 mpirun_n 2 "$WOWFLOW" bench --comm --max-kb 32 --tsv comm.tsv > comm.txt 2>&1 || { cat comm.txt; fail "bench --comm"; }
