@@ -114,7 +114,7 @@ static double bench_floor_time(const struct bench_floor *f)
 }
 
 static void bench_tsv(const struct cli *c, int P, const struct comm_grid *g, const double *ms, double floor_ms, double ratio, const double *phase_ms,
-                      double gflops, double peak, double rss, const char *kernel)
+                      double gflops, double peak, double rss, const char *kernel, int node_ranks)
 {
   struct stat st;
   int fresh = stat(c->tsv, &st) != 0 || st.st_size == 0;
@@ -123,12 +123,12 @@ static void bench_tsv(const struct cli *c, int P, const struct comm_grid *g, con
   if (fresh) {
     fprintf(f, "ranks\tPc\tPl\tclasses\tn\tm\td\tL\tbatch\tkernel\testimator\tprecision\tmedian_ms\tmin_ms\tmax_ms\tgemm_floor_ms\tstep_over_floor");
     for (int p = 0; p < TIMER_NPHASES; p++) fprintf(f, "\t%s_ms", timer_name((enum timer_phase)p));
-    fprintf(f, "\tgemm_gflops\tdgemm_peak_gflops\tpeak_rss_mb\tblas_kernel\n");
+    fprintf(f, "\tgemm_gflops\tdgemm_peak_gflops\tpeak_rss_mb\tblas_kernel\tnode_ranks\n");
   }
   fprintf(f, "%d\t%d\t%d\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%s\t%s\t%s\t%.4f\t%.4f\t%.4f\t%.4f\t%.3f", P, g->Pc, g->Pl, c->classes, c->n, c->m, c->d,
           c->L, c->batch, c->kernel, c->estimator, c->precision, ms[0], ms[1], ms[2], floor_ms, ratio);
   for (int p = 0; p < TIMER_NPHASES; p++) fprintf(f, "\t%.4f", phase_ms[p]);
-  fprintf(f, "\t%.2f\t%.2f\t%.1f\t%s\n", gflops, peak, rss, kernel);
+  fprintf(f, "\t%.2f\t%.2f\t%.1f\t%s\t%d\n", gflops, peak, rss, kernel, node_ranks); /* node_ranks: rates.node_ranks, 0 without shared memory */
   fclose(f);
 }
 
@@ -247,7 +247,7 @@ int cmd_bench(const struct cli *c, MPI_Comm world)
            "step (compute %.3f, communication %.3f)\n", rates.gemm_gflops, rates.pair_gflops, rates.sort_ns, rates.latency_us,
            rates.bandwidth_gbs, rates.memory_gbs, rates.node_ranks ? ", class blocks in shared memory" : "", 1e3 * model.total,
            1e3 * model.compute, 1e3 * (model.gather + model.reduce));
-    if (c->tsv) bench_tsv(c, P, &grid, stat3, floor_ms, step_ratio, phase_ms, gflops, peak, rss, kernel);
+    if (c->tsv) bench_tsv(c, P, &grid, stat3, floor_ms, step_ratio, phase_ms, gflops, peak, rss, kernel, rates.node_ranks);
   }
   free(ms); free(fl); free(ratio); free(own_x); free(y); free(own_g); free(v); free(own_x2); free(v2);
   mmd_node_free(&nm);

@@ -144,7 +144,11 @@ for bw in 5 0.005; do
   grep -q "bandwidth given (--bandwidth-gbs), not fitted" "model_$bw.txt" && grep -q "parallel.model_bandwidth_gbs = $bw\$" "model_$bw.txt" ||
     { cat "model_$bw.txt"; fail "scaling_model --bandwidth-gbs $bw: not used as given"; }
 done
-comm_of() { awk -F '|' '$3 ~ /^ 2 / && $4 ~ /1 x 2/ { print $7; exit }' "$1"; }
+# (the 2-rank row of the collectives: the shared-memory row's gradient crosses no link)
+comm_of() { awk -F '|' '$3 == " 2 " && $4 ~ /1 x 2/ { print $7; exit }' "$1"; }
+if [ -w /dev/shm ]; then
+  grep -q "^| 3, 80, 2, 50, double | 2 (shared memory) | 1 x 2 |" model_5.txt || { cat model_5.txt; fail "scaling_model: no shared-memory row"; }
+fi
 awk -v a="$(comm_of model_5.txt)" -v b="$(comm_of model_0.005.txt)" 'BEGIN { exit !(a > 0 && b > 100 * a) }' ||
   { cat model_5.txt model_0.005.txt; fail "scaling_model: the given bandwidth does not set the communication term"; }
 "$PYTHON3" "$SRCDIR/postprocess/scaling_model" bench.tsv --bandwidth-gbs 0 --wowflow "$WOWFLOW" > err.txt 2>&1 && fail "scaling_model accepted --bandwidth-gbs 0"
