@@ -316,7 +316,9 @@ static int comm_shared_create(char *name, size_t nlen, size_t bytes, char *msg, 
   struct statvfs fs;
   if (comm_fault_shm_full() && statvfs("/dev/shm", &fs) == 0 && fs.f_blocks > 0)
     want = (off_t)((double)fs.f_blocks * (double)fs.f_frsize) + (off_t)bytes + ((off_t)1 << 20);
-  int rc = ftruncate(fd, want) ? errno : posix_fallocate(fd, 0, want);
+  int rc = ftruncate(fd, want) ? errno : 0;
+  while (rc == 0 && (rc = posix_fallocate(fd, 0, want)) == EINTR) /* tmpfs gives up when a signal arrives: ask again */
+    rc = 0;
   if (rc) {
     snprintf(msg, len, "reserving %.0f bytes of POSIX shared memory: %s", (double)want, strerror(rc));
     shm_unlink(name);
