@@ -783,9 +783,9 @@ static void mmd_gradient_staged(struct mmd *m, double *grad)
   if (grad != m->node_grad) wow_fail("internal: the gradient is not the shared one");
   for (int s = 1; s <= Pl; s++) {
     const int q = (m->grid->pl + s) % Pl;
-    const long r0 = m->ns * q / Pl, r1 = m->ns * (q + 1) / Pl;
+    const long d = (long)m->cl->d; /* share q's rows: the layout of mmd_alloc_shares */
     timer_start(m->tm, TIMER_GRADIENT);
-    mmd_gradient_rows(m, r0, r1 - r0, grad, s > 1);
+    mmd_gradient_rows(m, m->shdispl[q] / d, m->shcount[q] / d, grad, s > 1);
     timer_stop(m->tm, TIMER_GRADIENT);
     if (s == Pl) break;
     timer_start(m->tm, TIMER_COMM);

@@ -362,7 +362,7 @@ static void run_fault_hook(struct wow_run *r, long k)
   if (f && sscanf(f, "nan_at_step:%ld", &s) == 1 && s == k && r->mmd.ns > 0) {
     if (!r->node.x || r->grid.pl == 0) r->x[0] = NAN; /* shared rows: written once, seen by all after the barrier */
     mmd_rows_float_ready(&r->mmd, NULL);           /* x changed after its float copy was made */
-    if (r->node.x) comm_barrier(r->grid.dir_comm);
+    if (r->node.x) comm_shared_sync(r->grid.dir_comm);
   }
 }
 
